@@ -1,7 +1,7 @@
 """promptcraft: prompt engineering and simple agents.
 
 The public API is re-exported here lazily (PEP 562), so ``import promptcraft`` and
-template rendering never pay torch's start-up cost.
+template rendering never pay torch's start-up cost: a name's module is imported on first use.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    # errors
     "PromptcraftError": "promptcraft.errors",
     "PromptError": "promptcraft.errors",
     "TemplateSyntaxError": "promptcraft.errors",
     "TemplateNotFoundError": "promptcraft.errors",
+    "TemplateRenderError": "promptcraft.errors",
     "MissingInputError": "promptcraft.errors",
     "InputValidationError": "promptcraft.errors",
     "TemplateSecurityError": "promptcraft.errors",
@@ -26,9 +26,46 @@ _EXPORTS: dict[str, str] = {
     "ModelLoadError": "promptcraft.errors",
     "BackendError": "promptcraft.errors",
     "ContextLengthError": "promptcraft.errors",
-    # tokenizers
+    "PromptTemplate": "promptcraft.prompts.template",
+    "RenderedPrompt": "promptcraft.prompts.template",
+    "PrefixPrompt": "promptcraft.prompts.kinds",
+    "FewShotPrompt": "promptcraft.prompts.kinds",
+    "HybridPrompt": "promptcraft.prompts.kinds",
+    "ReversePrompt": "promptcraft.prompts.kinds",
+    "ChatPrompt": "promptcraft.prompts.kinds",
+    "Message": "promptcraft.prompts.messages",
+    "load_prompt": "promptcraft.prompts.promptfile",
+    "PromptLibrary": "promptcraft.prompts.library",
+    "lint_paths": "promptcraft.prompts.lint",
+    "LintProblem": "promptcraft.prompts.lint",
+    "InputSpec": "promptcraft.prompts.inputs",
+    "SelectSpec": "promptcraft.prompts.specs",
+    "LayoutSpec": "promptcraft.prompts.specs",
+    "OutputSpec": "promptcraft.prompts.specs",
+    "GenerationDefaults": "promptcraft.prompts.specs",
+    "RenderLimits": "promptcraft.prompts.guards",
+    "ExampleSelector": "promptcraft.prompts.selection",
+    "AllExamples": "promptcraft.prompts.selection",
+    "FirstK": "promptcraft.prompts.selection",
+    "RandomK": "promptcraft.prompts.selection",
+    "SimilarK": "promptcraft.prompts.selection",
+    "dedupe_examples": "promptcraft.prompts.selection",
+    "select_examples_within_budget": "promptcraft.prompts.selection",
+    "BM25": "promptcraft.prompts.similarity",
+    "EmbeddingSimilarity": "promptcraft.prompts.similarity",
+    "SimilarityScorer": "promptcraft.prompts.similarity",
+    "normalize_text": "promptcraft.prompts.normalize",
     "Tokenizer": "promptcraft.tokenizer",
+    "StreamDecoder": "promptcraft.tokenizer",
     "get_tokenizer": "promptcraft.tokenizer",
+    "resolve_tokenizer": "promptcraft.tokenizer",
+    "load_tokenizer_dir": "promptcraft.tokenizer_files",
+    "load_tiktoken_file": "promptcraft.tokenizer_files",
+    "load_hf_tokenizer_json": "promptcraft.tokenizer_files",
+    "load_vocab_merges": "promptcraft.tokenizer_files",
+    "save_tiktoken": "promptcraft.tokenizer_writers",
+    "save_hf_tokenizer": "promptcraft.tokenizer_writers",
+    "train_bpe": "promptcraft.bpe_training",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -48,6 +85,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .bpe_training import train_bpe
     from .errors import (
         BackendError,
         ContextLengthError,
@@ -57,9 +95,37 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PromptcraftError,
         PromptError,
         TemplateNotFoundError,
+        TemplateRenderError,
         TemplateSecurityError,
         TemplateSyntaxError,
         TokenBudgetError,
         TokenizerError,
     )
-    from .tokenizer import Tokenizer, get_tokenizer
+    from .prompts.guards import RenderLimits
+    from .prompts.inputs import InputSpec
+    from .prompts.kinds import ChatPrompt, FewShotPrompt, HybridPrompt, PrefixPrompt, ReversePrompt
+    from .prompts.library import PromptLibrary
+    from .prompts.lint import LintProblem, lint_paths
+    from .prompts.messages import Message
+    from .prompts.normalize import normalize_text
+    from .prompts.promptfile import load_prompt
+    from .prompts.selection import (
+        AllExamples,
+        ExampleSelector,
+        FirstK,
+        RandomK,
+        SimilarK,
+        dedupe_examples,
+        select_examples_within_budget,
+    )
+    from .prompts.similarity import BM25, EmbeddingSimilarity, SimilarityScorer
+    from .prompts.specs import GenerationDefaults, LayoutSpec, OutputSpec, SelectSpec
+    from .prompts.template import PromptTemplate, RenderedPrompt
+    from .tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
+    from .tokenizer_files import (
+        load_hf_tokenizer_json,
+        load_tiktoken_file,
+        load_tokenizer_dir,
+        load_vocab_merges,
+    )
+    from .tokenizer_writers import save_hf_tokenizer, save_tiktoken

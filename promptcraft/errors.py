@@ -11,11 +11,13 @@ __all__ = [
     "BackendError",
     "ContextLengthError",
     "InputValidationError",
+    "InvalidRequestError",
     "MissingInputError",
     "ModelLoadError",
     "PromptError",
     "PromptcraftError",
     "TemplateNotFoundError",
+    "TemplateRenderError",
     "TemplateSecurityError",
     "TemplateSyntaxError",
     "TokenBudgetError",
@@ -61,8 +63,9 @@ class TemplateNotFoundError(PromptError):
 class MissingInputError(PromptError):
     """A variable the template needs was not given. ``variable`` names it."""
 
-    def __init__(self, message: str, *, variable: str, template: str | None = None,
-                 line: int | None = None):
+    def __init__(
+        self, message: str, *, variable: str, template: str | None = None, line: int | None = None
+    ):
         self.variable = variable
         super().__init__(message, template=template, line=line)
 
@@ -70,8 +73,9 @@ class MissingInputError(PromptError):
 class InputValidationError(PromptError):
     """An input has the wrong type or value. ``field`` names it."""
 
-    def __init__(self, message: str, *, field: str, template: str | None = None,
-                 line: int | None = None):
+    def __init__(
+        self, message: str, *, field: str, template: str | None = None, line: int | None = None
+    ):
         self.field = field
         super().__init__(message, template=template, line=line)
 
@@ -82,6 +86,11 @@ class TemplateSecurityError(PromptError):
 
 class TokenBudgetError(PromptError):
     """The prompt does not fit the token budget even with zero examples."""
+
+
+class TemplateRenderError(PromptError):
+    """An expression, filter or input object failed while the template rendered
+    (a division by zero, a missing attribute of an example, ...)."""
 
 
 # --- tokenizers and models ------------------------------------------------------------------
@@ -114,8 +123,23 @@ class BackendError(PromptcraftError):
 class ContextLengthError(BackendError):
     """The prompt (plus requested tokens) is longer than the model's context."""
 
-    def __init__(self, message: str, *, prompt_tokens: int | None = None,
-                 max_context: int | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        prompt_tokens: int | None = None,
+        max_context: int | None = None,
+        status: int | None = None,
+    ):
         self.prompt_tokens = prompt_tokens
         self.max_context = max_context
+        super().__init__(message, status=status)
+
+
+class InvalidRequestError(BackendError, ValueError):
+    """A generation request is malformed: an unknown or out-of-range parameter, or a bad
+    message. ``field`` names it (``"temperature"``, ``"messages[2].role"``), when known."""
+
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
+        self.field = field
         super().__init__(message, status=status)

@@ -1,0 +1,17 @@
+"""The table of subcommands. Each module registers its own parser and handler."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from . import demo, prompt_commands
+
+__all__ = ["register_all"]
+
+_MODULES: tuple[Any, ...] = (prompt_commands, demo)
+
+
+def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for module in _MODULES:
+        module.register(sub)

@@ -1,0 +1,53 @@
+"""Every task family of the curriculum, by name, and the prompt kinds each is rendered as."""
+
+from __future__ import annotations
+
+from .family import Family
+from .in_context import InContextCipher, InContextLabels, InContextLookup, InContextTransform
+from .list_tasks import (
+    CaesarShift,
+    CountItems,
+    DedupeWords,
+    PickItem,
+    ReverseList,
+    SortWords,
+    Uppercase,
+)
+from .record_tasks import Arithmetic, ExtractField, LookupValue, ToJson
+from .word_problems import TOOL_FAMILIES
+
+__all__ = ["FAMILIES", "TEXT_FAMILIES", "TOOL_FAMILIES", "kinds_of"]
+
+TEXT_FAMILIES: dict[str, Family] = {
+    family.name: family
+    for family in (
+        ReverseList(),
+        SortWords(),
+        DedupeWords(),
+        CountItems(),
+        PickItem(),
+        Uppercase(),
+        CaesarShift(),
+        Arithmetic(),
+        ExtractField(),
+        LookupValue(),
+        ToJson(),
+        InContextTransform(),
+        InContextLookup(),
+        InContextCipher(),
+        InContextLabels(),
+    )
+}
+FAMILIES: tuple[str, ...] = (*TEXT_FAMILIES, *TOOL_FAMILIES)
+
+
+def kinds_of(family: str) -> frozenset[str]:
+    """The sample kinds a family is rendered as."""
+    if family in TOOL_FAMILIES:
+        return frozenset({"tool"})
+    try:
+        return TEXT_FAMILIES[family].kinds
+    except KeyError:
+        raise ValueError(
+            f"unknown task family {family!r}; expected one of {', '.join(FAMILIES)}"
+        ) from None

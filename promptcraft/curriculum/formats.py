@@ -1,0 +1,79 @@
+"""How a sample is laid out: the labels, separators and generic instructions it is rendered
+with, each split into the ones training uses and the held-out ones only evaluation sees."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .family import Split, Wordings
+
+__all__ = [
+    "LABELS",
+    "REVERSE_INSTRUCTIONS",
+    "SYSTEM_PROMPTS",
+    "TextFormat",
+    "draw_format",
+]
+
+# (input label, output label) of the example kinds and of labelled prefix prompts
+LABELS: dict[Split, tuple[tuple[str, str], ...]] = {
+    "train": (
+        ("Input", "Output"),
+        ("Q", "A"),
+        ("Text", "Answer"),
+        ("Word", "Result"),
+        ("Question", "Answer"),
+        ("List", "Result"),
+        ("In", "Out"),
+        ("Words", "Answer"),
+        ("Data", "Output"),
+        ("Task", "Answer"),
+    ),
+    "heldout": (("Query", "Response"), ("Given", "Expected"), ("Source", "Target")),
+}
+EXAMPLE_SEPARATORS = ("\n\n", "\n", "\n---\n")
+SECTION_SEPARATORS = ("\n\n", "\n")
+
+SYSTEM_PROMPTS = Wordings(
+    train=(
+        "You are a helpful assistant.",
+        "You are a precise assistant. Reply with the answer only.",
+        "Answer briefly.",
+        "You are a helpful assistant. Give short, exact answers.",
+    ),
+    heldout=("You are a careful assistant who answers in as few words as possible.",),
+)
+
+# For reverse prompts of any family (the family's own reverse wordings describe the task).
+REVERSE_INSTRUCTIONS = Wordings(
+    train=(
+        "Each output below is followed by the input that produced it. Give the input for the "
+        "last output.",
+        "Work backwards: for each output, write its input.",
+        "Find the input that gives the last output.",
+    ),
+    heldout=("Recover the original input from the output, as in the examples.",),
+)
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    """The layout settings of one text prompt."""
+
+    input_label: str | None
+    output_label: str
+    example_separator: str = "\n\n"
+    section_separator: str = "\n\n"
+
+
+def draw_format(rng: random.Random, split: Split, *, unlabelled_input: float = 0.0) -> TextFormat:
+    """Labels from ``split`` and separators; ``unlabelled_input``: the chance that the input
+    has no label (prefix prompts)."""
+    input_label, output_label = rng.choice(LABELS[split])
+    return TextFormat(
+        input_label=None if rng.random() < unlabelled_input else input_label,
+        output_label=output_label,
+        example_separator=rng.choice(EXAMPLE_SEPARATORS),
+        section_separator=rng.choice(SECTION_SEPARATORS),
+    )

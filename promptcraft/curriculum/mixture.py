@@ -1,0 +1,79 @@
+"""How often each kind, family and number of shots is drawn.
+
+A sample is drawn in three steps: its kind (``kinds``), a family that supports the kind
+(``families``, relative weights among those), and its number of demonstrations
+(``shots[kind]``). The defaults favour what a small model learns slowly: digit arithmetic,
+the tool protocol (the main agent target), and the in-context families; the slow two-hop
+label mapping gets a modest weight (``shared/notes/icl-probe.md``).
+
+Default shares of the samples, by kind: prefix 20%, few_shot 24%, hybrid 10%, reverse 7%,
+chat 14%, tool 25%. Shots: few-shot k in {0,1,2,4,6} (k=0 at 8%, so zero-shot is honestly
+about chance), hybrid {1,2,4}, reverse {0,1,2,4}, chat {0,1,2} (examples as earlier turns).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .sample import SampleKind
+
+__all__ = ["DEFAULT_MIXTURE", "Mixture"]
+
+
+class Mixture(BaseModel):
+    """Sampling weights of the curriculum (relative; they need not sum to one).
+    ``tool_error_rate``: the share of tool transcripts with one failed call and its error
+    observation before a correct call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kinds: dict[SampleKind, float]
+    families: dict[str, float]
+    shots: dict[SampleKind, dict[int, float]]
+    tool_error_rate: float = Field(default=0.2, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _shots_for_every_kind(self) -> Mixture:
+        for kind, weight in self.kinds.items():
+            if weight > 0 and not any(w > 0 for w in self.shots.get(kind, {}).values()):
+                raise ValueError(f"kind {kind!r} has weight {weight} but no shots to draw k from")
+        return self
+
+
+DEFAULT_MIXTURE = Mixture(
+    kinds={
+        "prefix": 0.20,
+        "few_shot": 0.24,
+        "hybrid": 0.10,
+        "reverse": 0.07,
+        "chat": 0.14,
+        "tool": 0.25,
+    },
+    families={
+        "reverse_list": 1.0,
+        "sort_words": 1.3,
+        "dedupe_words": 1.0,
+        "count_items": 1.2,
+        "pick_item": 1.3,
+        "uppercase": 0.7,
+        "caesar": 1.0,
+        "arithmetic": 2.0,
+        "extract_field": 1.0,
+        "lookup_value": 1.0,
+        "to_json": 1.0,
+        "icl_transform": 1.5,
+        "icl_lookup": 1.0,
+        "icl_cipher": 1.0,
+        "icl_labels": 0.6,
+        "tool_arithmetic": 2.0,
+        "tool_lookup": 1.0,
+    },
+    shots={
+        "prefix": {0: 1.0},
+        "few_shot": {0: 0.08, 1: 0.14, 2: 0.26, 4: 0.30, 6: 0.22},
+        "hybrid": {1: 0.3, 2: 0.4, 4: 0.3},
+        "reverse": {0: 0.3, 1: 0.2, 2: 0.3, 4: 0.2},
+        "chat": {0: 0.6, 1: 0.2, 2: 0.2},
+        "tool": {0: 1.0},
+    },
+)

@@ -1,0 +1,220 @@
+"""The sandboxed Jinja environment every prompt renders in.
+
+Settings, and why:
+
+* ``ImmutableSandboxedEnvironment``: templates may be untrusted. No attribute starting with
+  ``_``, no internals of functions, frames or code, no method that mutates a list or dict.
+  On top of Jinja's rules, methods of builtin values are limited to an allow-list
+  (``str.format``, ``translate`` and ``int.to_bytes`` are out) and every call, loop, ``~``,
+  ``*``, ``**``, ``+`` and literal is checked against :class:`~.guards.RenderLimits`.
+* ``StrictUndefined``: a missing input is an error, never an empty string.
+* no autoescape: prompts are not HTML.
+* whitespace: ``trim_blocks`` (the newline after a ``{% tag %}`` is dropped) and
+  ``lstrip_blocks`` (spaces before a ``{% tag %}`` at the start of a line are dropped), so
+  control tags may sit on their own lines without leaving blank lines behind.
+  ``keep_trailing_newline=False``: the newline that ends a template file is not part of the
+  prompt. Literal whitespace at the edges of each ``{% block %}`` and ``{% message %}`` body is
+  dropped too (see :mod:`.compiler`); whitespace inside input values is never touched.
+* ``auto_reload=False`` and a compile cache: a template compiles once; rendering never
+  compiles (``compile_count`` counts compiles, for tests).
+* a :class:`~.loader.SearchPathLoader` over the search path, the bundled ``templates/``
+  always last on it.
+* ``{% message %}`` tags for chat templates (:mod:`.messages`).
+* On ``.`` lookups, a plain ``dict`` answers with its *key* first, so ``example.items`` is the
+  example's ``items`` field, not the method, and field access costs no exception.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+from jinja2 import StrictUndefined, Template, nodes
+from jinja2.exceptions import TemplateSyntaxError as JinjaSyntaxError
+from jinja2.exceptions import UndefinedError
+from jinja2.runtime import Context, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import missing
+
+from ..errors import TemplateSecurityError
+from ..paths import bundled_templates_dir
+from .compiler import build_ast, decode_line
+from .filters import PROMPT_FILTERS
+from .guards import (
+    bounded_concat,
+    bounded_filters,
+    bounded_lipsum,
+    bounded_range,
+    check_builtin_call,
+    current_state,
+    guard_binop,
+    guard_concat,
+    guard_loop,
+    guard_value,
+)
+from .loader import SearchPathLoader
+from .messages import MessageExtension
+
+__all__ = ["PromptEnvironment", "UndefinedInput", "get_environment"]
+
+
+class UndefinedInput(UndefinedError):
+    """A name (``top_level``) or an attribute or key of a value is undefined."""
+
+    def __init__(self, message: str, *, name: str | None, top_level: bool) -> None:
+        super().__init__(message)
+        self.name = name
+        self.top_level = top_level
+
+
+class PromptUndefined(StrictUndefined):
+    """``StrictUndefined`` whose error says which name was missing."""
+
+    __slots__ = ()
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
+        if self._undefined_exception is not UndefinedError:  # an unsafe attribute, from the sandbox
+            raise self._undefined_exception(self._undefined_message)
+        name = self._undefined_name if isinstance(self._undefined_name, str) else None
+        raise UndefinedInput(
+            self._undefined_message, name=name, top_level=self._undefined_obj is missing
+        )
+
+
+# Undefined binds its dunders to the base class's function at class creation; rebind them.
+for _attr, _value in [*vars(Undefined).items(), *vars(StrictUndefined).items()]:
+    if _value is Undefined._fail_with_undefined_error:
+        setattr(PromptUndefined, _attr, PromptUndefined._fail_with_undefined_error)
+
+
+def _refuse_format(*args: Any, **kwargs: Any) -> NoReturn:
+    raise TemplateSecurityError(
+        "str.format() is not available in templates; use '~' or the format filter"
+    )
+
+
+class PromptEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox plus promptcraft's bounds, filters, loader and compile passes."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    concat = staticmethod(bounded_concat)  # captured blocks, macros and caller() are bounded
+
+    def __init__(self, search_path: Iterable[str | Path]) -> None:
+        super().__init__(
+            loader=SearchPathLoader(list(search_path)),
+            undefined=PromptUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=False,
+            cache_size=1000,
+            extensions=[MessageExtension],
+        )
+        self.compile_count = 0
+        self.origins: dict[str, tuple[str, ...]] = {}
+        self.filters.update(bounded_filters(self.filters))
+        self.filters.update(PROMPT_FILTERS)
+        self.filters.update(pc_loop=guard_loop, pc_concat=guard_concat, pc_value=guard_value)
+        self.globals["range"] = bounded_range
+        self.globals["lipsum"] = bounded_lipsum(cast(Callable[..., str], self.globals["lipsum"]))
+
+    @property
+    def search_path(self) -> tuple[Path, ...]:
+        assert isinstance(self.loader, SearchPathLoader)
+        return self.loader.roots
+
+    # --- compiling ----------------------------------------------------------------------
+
+    def compile(
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        """Jinja's compile hook (used for templates loaded by name), with our passes."""
+        self.compile_count += 1
+        if isinstance(source, str):
+            source = build_ast(self, source, name, filename, inline=False, origins=self.origins)
+        code = self._generate(source, name, filename, defer_init=defer_init)
+        if raw:
+            return code
+        return self._compile(code, filename or "<template>")
+
+    def compile_prompt(
+        self,
+        source: str,
+        name: str,
+        filename: str,
+        constants: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Template:
+        """Compile a template a :class:`PromptTemplate` renders directly: blocks inlined,
+        ``constants`` (its layout values) folded in."""
+        self.compile_count += 1
+        # Two templates may share a display name, so their origins travel with the Template.
+        origins: dict[str, tuple[str, ...]] = {}
+        try:
+            tree = build_ast(
+                self, source, name, filename, inline=True, origins=origins, constants=constants
+            )
+            code = self._compile(self._generate(tree, name, filename), filename)
+        except JinjaSyntaxError as exc:
+            exc.filename, exc.lineno = decode_line(origins, exc.filename or exc.name, exc.lineno)  # type: ignore[assignment]
+            raise
+        template = self.template_class.from_code(self, code, self.make_globals(None), None)
+        template.pc_origins = origins  # type: ignore[attr-defined]
+        return template
+
+    # --- sandbox policy -----------------------------------------------------------------
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute.startswith("_"):  # refused even where it does not exist: no probing
+            # past the first refusal keep the first error, which names the culprit
+            if isinstance(obj, Undefined) and obj._undefined_exception is SecurityError:
+                return obj
+            return self.unsafe_undefined(obj, attribute)
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        if super().wrap_str_format(value) is not None:
+            return _refuse_format
+        return None
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        state = current_state()
+        if state is not None:
+            state.charge(1, "calls")
+        check_builtin_call(obj, args, kwargs)
+        if not self.is_safe_callable(obj):
+            raise SecurityError(f"{obj!r} is not safely callable")
+        return context.call(obj, *args, **kwargs)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        return guard_binop(operator, left, right, self.binop_table[operator])
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(roots: tuple[Path, ...]) -> PromptEnvironment:
+    return PromptEnvironment(roots)
+
+
+def get_environment(search_path: Iterable[str | Path] = ()) -> PromptEnvironment:
+    """The shared environment of a search path (the bundled templates are added last)."""
+    roots: list[Path] = []
+    for entry in search_path:
+        root = Path(entry).resolve()
+        if root not in roots:
+            roots.append(root)
+    bundled = bundled_templates_dir().resolve()
+    if bundled not in roots:
+        roots.append(bundled)
+    return _environment(tuple(roots))

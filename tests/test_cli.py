@@ -1,0 +1,119 @@
+"""The command line: each command through a real subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = ["render", "lint", "templates", "demo"]
+
+
+def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "promptcraft", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "usage: promptcraft" in result.stdout
+
+
+def test_top_level_help_lists_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+def test_render_library_template_with_vars() -> None:
+    result = run_cli("render", "sentiment", "--var", "text=Great!", "--var", 'labels=["a","b"]')
+    assert result.returncode == 0, result.stderr
+    assert "one of: a, b." in result.stdout
+    assert result.stdout.rstrip().endswith("Text: Great!\nSentiment:")
+
+
+def test_render_reads_vars_file_from_stdin() -> None:
+    result = run_cli("render", "sentiment", "--vars-file", "-", stdin=json.dumps({"text": "Hi"}))
+    assert result.returncode == 0, result.stderr
+    assert "Text: Hi" in result.stdout
+
+
+def test_render_counts_tokens_on_stderr() -> None:
+    result = run_cli("render", "sentiment", "--var", "text=Hi", "--count-tokens", "cl100k_base")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().endswith("tokens (cl100k_base)")
+
+
+def test_render_chat_template_prints_messages_as_json_lines() -> None:
+    result = run_cli("render", "assistant", "--var", "message=hello")
+    assert result.returncode == 0, result.stderr
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert messages[-1] == {"role": "user", "content": "hello"}
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["render", "no_such_template"], "no_such_template"),
+        (["render", "sentiment"], "missing input 'text'"),
+        (["render", "sentiment", "--var", "text"], "KEY=VALUE"),
+        (["render", "sentiment", "--vars-file", "missing.json"], "missing.json"),
+        (["render", "sentiment", "--var", "text=x", "--count-tokens", "nope_base"], "nope_base"),
+        (["lint", "does/not/exist.prompt"], "does/not/exist.prompt"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line_and_no_traceback(args: list[str], needle: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert needle in result.stderr
+
+
+def test_render_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.prompt"
+    bad.write_text("---\nname: bad\n---\nline one\n{% if %}\n", encoding="utf-8")
+    result = run_cli("render", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:5" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_lint_bundled_library_is_clean(repo_root: Path) -> None:
+    result = run_cli("lint", str(repo_root / "templates"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_reports_file_line_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.prompt"
+    bad.write_text("---\nname: bad\ninputs: {topic: str}\n---\n{{ topik }}\n", encoding="utf-8")
+    result = run_cli("lint", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:5:" in result.stdout
+    assert "topik" in result.stdout
+
+
+def test_templates_lists_library_with_kinds() -> None:
+    result = run_cli("templates")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) >= 10
+    assert any(line.startswith("sentiment") and "few_shot" in line for line in lines)
+
+
+def test_demo_shows_every_kind() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    for kind in ("prefix", "few_shot", "hybrid", "reverse", "chat"):
+        assert f"({kind})" in result.stdout
