@@ -15,8 +15,12 @@ Settings, and why:
   ``keep_trailing_newline=False``: the newline that ends a template file is not part of the
   prompt. Literal whitespace at the edges of each ``{% block %}`` and ``{% message %}`` body is
   dropped too (see :mod:`.compiler`); whitespace inside input values is never touched.
-* ``auto_reload=False`` and a compile cache: a template compiles once; rendering never
-  compiles (``compile_count`` counts compiles, for tests).
+* ``auto_reload=False`` and compile caches: a template compiles once; rendering never
+  compiles (``compile_count`` counts compiles, for tests). Templates built from the same
+  source share one compile (:mod:`.compile_cache`) while the files merged into it are
+  unchanged. Templates loaded at render time (includes, imports, runtime parents) are
+  compiled once and kept; building a prompt first drops the ones whose file has changed
+  since, among those it may load, so a new prompt always sees the files on disk.
 * a :class:`~.loader.SearchPathLoader` over the search path, the bundled ``templates/``
   always last on it.
 * ``{% message %}`` tags for chat templates (:mod:`.messages`).
@@ -26,12 +30,14 @@ Settings, and why:
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
-from jinja2 import StrictUndefined, Template, nodes
+from jinja2 import BaseLoader, StrictUndefined, Template, meta, nodes
 from jinja2.exceptions import TemplateSyntaxError as JinjaSyntaxError
 from jinja2.exceptions import UndefinedError
 from jinja2.runtime import Context, Undefined
@@ -40,6 +46,7 @@ from jinja2.utils import missing
 
 from ..errors import TemplateSecurityError
 from ..paths import bundled_templates_dir
+from .compile_cache import DEFAULT_COMPILE_CACHE_SIZE, CompileCache, CompiledPrompt, compile_key
 from .compiler import build_ast, decode_line
 from .filters import PROMPT_FILTERS
 from .guards import (
@@ -54,7 +61,7 @@ from .guards import (
     guard_loop,
     guard_value,
 )
-from .loader import SearchPathLoader
+from .loader import SearchPathLoader, recording_loads
 from .messages import MessageExtension
 
 __all__ = ["PromptEnvironment", "UndefinedInput", "get_environment"]
@@ -101,7 +108,12 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     concat = staticmethod(bounded_concat)  # captured blocks, macros and caller() are bounded
 
-    def __init__(self, search_path: Iterable[str | Path]) -> None:
+    def __init__(
+        self,
+        search_path: Iterable[str | Path],
+        *,
+        compile_cache_size: int = DEFAULT_COMPILE_CACHE_SIZE,
+    ) -> None:
         super().__init__(
             loader=SearchPathLoader(list(search_path)),
             undefined=PromptUndefined,
@@ -114,7 +126,10 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
             extensions=[MessageExtension],
         )
         self.compile_count = 0
+        self.compile_cache = CompileCache(compile_cache_size)
         self.origins: dict[str, tuple[str, ...]] = {}
+        # name of a template loaded at render time -> the names it loads in turn
+        self._references: dict[str, frozenset[str] | None] = {}
         self.filters.update(bounded_filters(self.filters))
         self.filters.update(PROMPT_FILTERS)
         self.filters.update(pc_loop=guard_loop, pc_concat=guard_concat, pc_value=guard_value)
@@ -140,6 +155,8 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         self.compile_count += 1
         if isinstance(source, str):
             source = build_ast(self, source, name, filename, inline=False, origins=self.origins)
+        if name is not None:
+            self._references[name] = _references(source)
         code = self._generate(source, name, filename, defer_init=defer_init)
         if raw:
             return code
@@ -153,21 +170,79 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         constants: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Template:
         """Compile a template a :class:`PromptTemplate` renders directly: blocks inlined,
-        ``constants`` (its layout values) folded in."""
+        ``constants`` (its layout values) folded in. The same arguments give the same
+        (cached) template while the files merged into it are unchanged."""
+        key = compile_key(source, name, filename, constants)
+        entry = self.compile_cache.get(key, self._is_current) if key is not None else None
+        if entry is None:
+            entry = self._compile_prompt(source, name, filename, constants)
+            if key is not None:
+                self.compile_cache.put(key, entry)
+        self._drop_stale(entry.references)
+        return entry.template
+
+    def _compile_prompt(
+        self,
+        source: str,
+        name: str,
+        filename: str,
+        constants: Mapping[str, Mapping[str, Any]] | None,
+    ) -> CompiledPrompt:
         self.compile_count += 1
         # Two templates may share a display name, so their origins travel with the Template.
         origins: dict[str, tuple[str, ...]] = {}
         try:
-            tree = build_ast(
-                self, source, name, filename, inline=True, origins=origins, constants=constants
-            )
+            with recording_loads() as loads:
+                tree = build_ast(
+                    self, source, name, filename, inline=True, origins=origins, constants=constants
+                )
             code = self._compile(self._generate(tree, name, filename), filename)
         except JinjaSyntaxError as exc:
             exc.filename, exc.lineno = decode_line(origins, exc.filename or exc.name, exc.lineno)  # type: ignore[assignment]
             raise
         template = self.template_class.from_code(self, code, self.make_globals(None), None)
         template.pc_origins = origins  # type: ignore[attr-defined]
-        return template
+        return CompiledPrompt(template, tuple(loads), _references(tree))
+
+    def _is_current(self, entry: CompiledPrompt) -> bool:
+        assert isinstance(self.loader, SearchPathLoader)
+        return all(self.loader.is_current(stamp) for stamp in entry.stamps)
+
+    def _drop_stale(self, names: frozenset[str] | None) -> None:
+        """Forget the render-time templates among ``names`` (``None``: all), and those they
+        load, whose file changed since they were loaded: their next use loads them afresh."""
+        if self.cache is None or not self._references:
+            return  # nothing has been loaded at render time
+        assert self.loader is not None
+        own = weakref.ref(self.loader)
+        if names is not None and self._sweep(own, names):
+            return
+        # A changed template's new text may load others, and a computed name may be any.
+        self._sweep(own, [name for ref, name in self.cache if ref == own])
+
+    def _sweep(self, own: weakref.ref[BaseLoader], names: Iterable[str]) -> bool:
+        """Drop the stale templates among ``names`` and those they load. True when none was
+        stale and every name they load is known."""
+        assert self.cache is not None
+        todo, seen, complete = [*names], set(), True
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            template = self.cache.get((own, name))
+            if template is None:
+                continue
+            if not template.is_up_to_date:
+                with contextlib.suppress(KeyError):  # another thread dropped it first
+                    del self.cache[(own, name)]
+                complete = False
+            loads = self._references.get(name, frozenset())
+            if loads is None:
+                complete = False
+            else:
+                todo.extend(loads)
+        return complete
 
     # --- sandbox policy -----------------------------------------------------------------
 
@@ -200,6 +275,14 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return guard_binop(operator, left, right, self.binop_table[operator])
+
+
+def _references(tree: nodes.Template) -> frozenset[str] | None:
+    """The templates ``tree`` loads when it renders, or ``None`` if a name is computed."""
+    names = set(meta.find_referenced_templates(tree))
+    if None in names:
+        return None
+    return frozenset(n for n in names if n is not None)
 
 
 @functools.lru_cache(maxsize=64)

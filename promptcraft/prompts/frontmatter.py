@@ -10,10 +10,18 @@ A ``.prompt`` file is::
 
 The YAML is parsed once into data plus a map from keys (``"inputs"``, ``"inputs.text"``,
 ``"examples[2]"``) to their line in the *file*, so every later error can point at its line.
+
+Parses are cached by text (not by file mtime, which ticks too coarsely to see every edit):
+YAML parsing takes milliseconds, and the same files are read again and again, by
+``load_prompt`` and as the parents of other templates. Every caller gets its own copy of the
+data, so changing it changes no one else's.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +51,19 @@ class FrontMatter:
         return default
 
 
+# Larger texts (megabytes of inline examples) are parsed every time rather than kept.
+_CACHED_TEXT_CHARS = 256_000
+
+
 def read_front_matter(text: str, path: str) -> FrontMatter:
     """Split and parse ``text``; raise :class:`TemplateSyntaxError` with the file line."""
+    if len(text) > _CACHED_TEXT_CHARS:
+        return _parse(text, path)
+    front = _cached_parse(text, path)
+    return dataclasses.replace(front, data=copy.deepcopy(front.data), lines=dict(front.lines))
+
+
+def _parse(text: str, path: str) -> FrontMatter:
     lines = text.removeprefix("\ufeff").splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         raise TemplateSyntaxError(
@@ -90,6 +109,9 @@ def read_front_matter(text: str, path: str) -> FrontMatter:
     return FrontMatter(
         path=path, data=data, body="".join(lines[end + 1 :]), body_line=end + 2, lines=positions
     )
+
+
+_cached_parse = functools.lru_cache(maxsize=128)(_parse)
 
 
 def _record(node: yaml.Node, prefix: str, out: dict[str, int], *, depth: int, path: str) -> None:

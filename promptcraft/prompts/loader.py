@@ -8,20 +8,36 @@ backslashes, hidden segments, file types that are not templates, and any file wh
 
 ``.prompt`` files load as their body, wrapped for their kind's layout (see
 :func:`~promptcraft.prompts.compiler.wrap_body`), so one prompt can extend or include another.
+
+Every load is stamped with the file the name resolved to and a digest of its text
+(:class:`SourceStamp`); :meth:`SearchPathLoader.is_current` tells whether a stamp still holds,
+so compiled code built from a file can be reused until the file, or what its name resolves
+to, changes (see :mod:`.compile_cache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import functools
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import NamedTuple
 
 from jinja2 import BaseLoader, Environment, TemplateNotFound
 
-from ..errors import TemplateSecurityError, TemplateSyntaxError
+from ..errors import PromptcraftError, TemplateSecurityError, TemplateSyntaxError
 from .compiler import LAYOUTS, wrap_body
 from .frontmatter import read_front_matter
 
-__all__ = ["TEMPLATE_SUFFIXES", "SearchPathLoader", "check_template_name"]
+__all__ = [
+    "TEMPLATE_SUFFIXES",
+    "SearchPathLoader",
+    "SourceStamp",
+    "check_template_name",
+    "recording_loads",
+]
 
 TEMPLATE_SUFFIXES = frozenset({".prompt", ".jinja", ".j2", ".txt", ".md"})
 
@@ -46,6 +62,29 @@ def check_template_name(name: str) -> list[str]:
         else:
             return parts
     raise TemplateSecurityError(f"template name {name!r} {problem}")
+
+
+class SourceStamp(NamedTuple):
+    """What loading template ``name`` read: the file it resolved to and a digest of its text."""
+
+    name: str
+    path: Path
+    digest: bytes
+
+
+_LOADS: ContextVar[list[SourceStamp] | None] = ContextVar("promptcraft_loads", default=None)
+
+
+@contextmanager
+def recording_loads() -> Iterator[list[SourceStamp]]:
+    """Collect the stamp of every template the loaders load in this context (the parents a
+    compile merges in)."""
+    loads: list[SourceStamp] = []
+    token = _LOADS.set(loads)
+    try:
+        yield loads
+    finally:
+        _LOADS.reset(token)
 
 
 class SearchPathLoader(BaseLoader):
@@ -74,6 +113,10 @@ class SearchPathLoader(BaseLoader):
     ) -> tuple[str, str, Callable[[], bool]]:
         path = self.find(template)
         text = path.read_text(encoding="utf-8")
+        stamp = SourceStamp(template, path, _digest(text))
+        loads = _LOADS.get()
+        if loads is not None:
+            loads.append(stamp)
         if path.suffix == ".prompt":
             front = read_front_matter(text, str(path))
             kind = front.data.get("kind", "prefix")
@@ -84,7 +127,19 @@ class SearchPathLoader(BaseLoader):
                     line=front.line_of("kind"),
                 )
             text = wrap_body(environment, front.body, kind, front.body_line)
-        return text, str(path), lambda: True
+        # Jinja asks only when told to (auto_reload is off); the environment asks before
+        # reusing a runtime-loaded template for a newly built prompt.
+        return text, str(path), functools.partial(self.is_current, stamp)
+
+    def is_current(self, stamp: SourceStamp) -> bool:
+        """Whether ``stamp.name`` still resolves to ``stamp.path`` and the file still holds
+        the same text. Anything that keeps the name from loading counts as a change: the
+        next load reports it."""
+        try:
+            path = self.find(stamp.name)
+            return path == stamp.path and _digest(path.read_text(encoding="utf-8")) == stamp.digest
+        except (OSError, UnicodeDecodeError, TemplateNotFound, PromptcraftError):
+            return False
 
     def list_templates(self) -> list[str]:
         found: set[str] = set()
@@ -100,3 +155,8 @@ def _walk(root: Path) -> Iterable[Path]:
         hidden = any(p.startswith(".") for p in rel)
         if path.suffix in TEMPLATE_SUFFIXES and not hidden and path.is_file():
             yield path
+
+
+def _digest(text: str) -> bytes:
+    # Contents, not mtimes: an edit within one mtime tick that keeps the size is still seen.
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()

@@ -184,7 +184,13 @@ def load_prompt(
     limits: RenderLimits | None = None,
 ) -> PromptTemplate:
     """Load a ``.prompt`` file. Its folder, then ``search_path``, then the bundled templates
-    are where its ``{% include %}``/``{% extends %}`` look."""
+    are where its ``{% include %}``/``{% extends %}`` look.
+
+    Every call returns a template of its own: templates carry mutable settings (``defaults``,
+    ``examples``), and a file's mtime ticks too coarsely to prove it unchanged. Loading the
+    same file again is still cheap: the parsed front matter is reused while the text is the
+    same, and the compiled code while the text and the files it merges in are the same. For
+    one shared instance per name, use :class:`~.library.PromptLibrary`."""
     parsed = read_prompt_file(path)
     return template_from_file(parsed, search_path=search_path, limits=limits)
 
