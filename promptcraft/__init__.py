@@ -26,6 +26,12 @@ _EXPORTS: dict[str, str] = {
     "ModelLoadError": "promptcraft.errors",
     "BackendError": "promptcraft.errors",
     "ContextLengthError": "promptcraft.errors",
+    "InvalidRequestError": "promptcraft.errors",
+    "AuthenticationError": "promptcraft.errors",
+    "RateLimitError": "promptcraft.errors",
+    "BadRequestError": "promptcraft.errors",
+    "ContextWindowExceededError": "promptcraft.errors",
+    "BackendUnavailableError": "promptcraft.errors",
     "PromptTemplate": "promptcraft.prompts.template",
     "RenderedPrompt": "promptcraft.prompts.template",
     "PrefixPrompt": "promptcraft.prompts.kinds",
@@ -66,6 +72,26 @@ _EXPORTS: dict[str, str] = {
     "save_tiktoken": "promptcraft.tokenizer_writers",
     "save_hf_tokenizer": "promptcraft.tokenizer_writers",
     "train_bpe": "promptcraft.bpe_training",
+    "GenerationParams": "promptcraft.params",
+    "Usage": "promptcraft.generation_types",
+    "TokenLogprob": "promptcraft.generation_types",
+    "TopLogprob": "promptcraft.generation_types",
+    "FinishReason": "promptcraft.generation_types",
+    "Backend": "promptcraft.backends.base",
+    "LocalBackend": "promptcraft.backends.local",
+    "OpenAIBackend": "promptcraft.backends.openai",
+    "RetryPolicy": "promptcraft.backends.retry",
+    "Completion": "promptcraft.backends.types",
+    "Chunk": "promptcraft.backends.types",
+    "Capabilities": "promptcraft.backends.types",
+    "Request": "promptcraft.backends.types",
+    "ToolCall": "promptcraft.backends.types",
+    "load_backend": "promptcraft.backends.spec",
+    "parse_backend_spec": "promptcraft.backends.spec",
+    "BackendSpec": "promptcraft.backends.spec",
+    "ChatTemplate": "promptcraft.backends.chat_template",
+    "load_model": "promptcraft.nn.checkpoint",
+    "save_model": "promptcraft.nn.checkpoint",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -85,15 +111,28 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .backends.base import Backend
+    from .backends.chat_template import ChatTemplate
+    from .backends.local import LocalBackend
+    from .backends.openai import OpenAIBackend
+    from .backends.retry import RetryPolicy
+    from .backends.spec import BackendSpec, load_backend, parse_backend_spec
+    from .backends.types import Capabilities, Chunk, Completion, Request, ToolCall
     from .bpe_training import train_bpe
     from .errors import (
+        AuthenticationError,
         BackendError,
+        BackendUnavailableError,
+        BadRequestError,
         ContextLengthError,
+        ContextWindowExceededError,
         InputValidationError,
+        InvalidRequestError,
         MissingInputError,
         ModelLoadError,
         PromptcraftError,
         PromptError,
+        RateLimitError,
         TemplateNotFoundError,
         TemplateRenderError,
         TemplateSecurityError,
@@ -101,6 +140,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TokenBudgetError,
         TokenizerError,
     )
+    from .generation_types import FinishReason, TokenLogprob, TopLogprob, Usage
+    from .nn.checkpoint import load_model, save_model
+    from .params import GenerationParams
     from .prompts.guards import RenderLimits
     from .prompts.inputs import InputSpec
     from .prompts.kinds import ChatPrompt, FewShotPrompt, HybridPrompt, PrefixPrompt, ReversePrompt

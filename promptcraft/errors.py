@@ -8,14 +8,19 @@ so a message can say exactly what to fix.
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "BackendError",
+    "BackendUnavailableError",
+    "BadRequestError",
     "ContextLengthError",
+    "ContextWindowExceededError",
     "InputValidationError",
     "InvalidRequestError",
     "MissingInputError",
     "ModelLoadError",
     "PromptError",
     "PromptcraftError",
+    "RateLimitError",
     "TemplateNotFoundError",
     "TemplateRenderError",
     "TemplateSecurityError",
@@ -142,4 +147,102 @@ class InvalidRequestError(BackendError, ValueError):
 
     def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
         self.field = field
+        super().__init__(message, status=status)
+
+
+# --- remote backends (OpenAI-compatible servers) --------------------------------------------
+# Each carries the HTTP ``status`` (None when no answer came), the server's own
+# ``server_message`` and its machine-readable ``code`` (such as "invalid_api_key"), when sent.
+
+
+class AuthenticationError(BackendError):
+    """The server refused the credentials (HTTP 401) or the permission (HTTP 403)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        server_message: str | None = None,
+        code: str | None = None,
+    ):
+        self.server_message = server_message
+        self.code = code
+        super().__init__(message, status=status)
+
+
+class RateLimitError(BackendError):
+    """The server kept answering HTTP 429 (too many requests or tokens) after the retries.
+    ``retry_after`` is the wait, in seconds, the server asked for last, when it said."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        server_message: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ):
+        self.server_message = server_message
+        self.code = code
+        self.retry_after = retry_after
+        super().__init__(message, status=status)
+
+
+class BadRequestError(InvalidRequestError):
+    """The server rejected the request itself (HTTP 400, 404 or 422): an unknown model, a
+    parameter it does not support, a malformed message. ``field`` is the parameter the server
+    named, when it did."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        field: str | None = None,
+        server_message: str | None = None,
+        code: str | None = None,
+    ):
+        self.server_message = server_message
+        self.code = code
+        super().__init__(message, field=field, status=status)
+
+
+class ContextWindowExceededError(ContextLengthError, BadRequestError):
+    """A server said the prompt plus ``max_tokens`` exceed the model's context. It is both a
+    :class:`ContextLengthError` (as the local backend raises) and a :class:`BadRequestError`.
+    ``prompt_tokens`` and ``max_context`` are read from the server's message when it says."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        server_message: str | None = None,
+        code: str | None = None,
+        prompt_tokens: int | None = None,
+        max_context: int | None = None,
+    ):
+        super().__init__(
+            message, prompt_tokens=prompt_tokens, max_context=max_context, status=status
+        )
+        self.server_message = server_message
+        self.code = code
+
+
+class BackendUnavailableError(BackendError):
+    """The server could not be reached, dropped the connection, timed out, or kept failing
+    (HTTP 5xx) after the retries."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        server_message: str | None = None,
+        code: str | None = None,
+    ):
+        self.server_message = server_message
+        self.code = code
         super().__init__(message, status=status)

@@ -112,8 +112,8 @@ def test_templates_lists_library_with_kinds() -> None:
     assert any(line.startswith("sentiment") and "few_shot" in line for line in lines)
 
 
-def test_demo_shows_every_kind() -> None:
-    result = run_cli("demo")
+def test_demo_render_only_shows_every_kind() -> None:
+    result = run_cli("demo", "--render-only")
     assert result.returncode == 0, result.stderr
-    for kind in ("prefix", "few_shot", "hybrid", "reverse", "chat"):
-        assert f"({kind})" in result.stdout
+    for kind in ("prefix", "few-shot", "hybrid", "reverse", "chat"):
+        assert f"=== {kind}:" in result.stdout

@@ -23,6 +23,13 @@ CONTRACT_NAMES = [
     "InputValidationError",
     "TemplateSecurityError",
     "Tokenizer",
+    "load_backend",
+    "Backend",
+    "LocalBackend",
+    "Completion",
+    "Chunk",
+    "GenerationParams",
+    "load_model",
 ]
 
 

@@ -6,8 +6,6 @@ evaluation use this module, never ``import promptcraft.curriculum``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from ..bpe_training import train_bpe
 from ..nn.packing import TrainingSample
 from ..tokenizer import SINGLE_DIGIT_PATTERN, Tokenizer
@@ -56,8 +54,3 @@ def to_training_sample(
     tokens.append(tokenizer.eos_token_id)
     weights.append(1.0)
     return TrainingSample(tokens, weights)
-
-
-def token_lengths(samples: Iterable[Sample], tokenizer: Tokenizer) -> list[int]:
-    """Tokens per sample, eos included."""
-    return [len(tokenizer.encode(s.text, allow_special=True)) + 1 for s in samples]

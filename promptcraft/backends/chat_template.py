@@ -1,0 +1,193 @@
+"""A model's chat template: Hugging Face's Jinja format, rendered in a sandbox and encoded so
+that only the template, never a message, can produce control tokens.
+
+The template sees what ``transformers``' ``apply_chat_template`` gives it: ``messages`` (a
+list of role/content mappings), ``add_generation_prompt``, the special token strings
+(``bos_token``, ``eos_token``, ``pad_token``), the ``raise_exception`` and ``strftime_now``
+functions and a ``tojson`` filter that keeps non-ASCII text, in an
+``ImmutableSandboxedEnvironment`` with ``trim_blocks`` and ``lstrip_blocks``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, NoReturn
+
+import jinja2
+from jinja2.ext import loopcontrols
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..errors import TemplateRenderError, TemplateSyntaxError
+from ..prompts.messages import Message
+from ..tokenizer import Tokenizer
+
+__all__ = ["ChatTemplate"]
+
+# Private-use characters around a placeholder: no real text holds them, and no string
+# method a template may call (strip, upper, title, ...) changes them or the digits between.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+class _RaisedByTemplate(Exception):
+    """What ``raise_exception`` raises inside a template."""
+
+
+def _raise_exception(message: str) -> NoReturn:
+    raise _RaisedByTemplate(message)
+
+
+def _tojson(
+    value: Any,
+    ensure_ascii: bool = False,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
+    # Jinja's own tojson escapes HTML characters and non-ASCII text; chat templates want
+    # the plain JSON a model was trained on.
+    return json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
+
+
+def _strftime_now(format: str) -> str:
+    return datetime.now().strftime(format)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]
+    )
+    env.filters["tojson"] = _tojson
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = _strftime_now
+    return env
+
+
+_ENV = _environment()
+
+
+class ChatTemplate:
+    """A compiled chat template. ``origin`` names it in errors (the file it came from)."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        origin: str,
+        bos_token: str | None = None,
+        eos_token: str | None = None,
+        pad_token: str | None = None,
+    ):
+        self.source = source
+        self.origin = origin
+        self._tokens = {
+            name: value
+            for name, value in (
+                ("bos_token", bos_token),
+                ("eos_token", eos_token),
+                ("pad_token", pad_token),
+            )
+            if value is not None
+        }
+        try:
+            self._template = _ENV.from_string(source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateSyntaxError(
+                f"chat template: {exc.message}", template=origin, line=exc.lineno
+            ) from None
+
+    def render(self, messages: Sequence[Message], *, add_generation_prompt: bool = True) -> str:
+        """The conversation as the model reads it, ending with the assistant's cue."""
+        return self._render([_as_dict(m) for m in messages], add_generation_prompt)
+
+    def encode(
+        self,
+        messages: Sequence[Message],
+        tokenizer: Tokenizer,
+        *,
+        add_generation_prompt: bool = True,
+    ) -> list[int]:
+        """Token ids of the rendered conversation.
+
+        Special-token text in the template becomes the special token; the same text inside
+        a message (or its name) stays ordinary text. To tell the two apart, such text in a
+        message is swapped for a placeholder before rendering and restored after.
+        """
+        specials = {
+            text: token_id
+            for text, token_id in tokenizer.special_tokens.items()
+            if text not in tokenizer.added_tokens  # added tokens are ordinary text (HF)
+        }
+        if not specials:
+            return tokenizer.encode(
+                self.render(messages, add_generation_prompt=add_generation_prompt)
+            )
+        # Longest first, so a special that extends another is matched whole.
+        split = re.compile(
+            "(" + "|".join(re.escape(s) for s in sorted(specials, key=len, reverse=True)) + ")"
+        )
+        nonce = str(secrets.randbelow(10**20)).zfill(20)
+        hidden: list[str] = []
+
+        def hide(match: re.Match[str]) -> str:
+            hidden.append(match.group(0))
+            return f"{_OPEN}{nonce}.{len(hidden) - 1}{_CLOSE}"
+
+        dicts = [
+            {key: split.sub(hide, value) for key, value in _as_dict(m).items()} for m in messages
+        ]
+        text = self._render(dicts, add_generation_prompt)
+        placeholder = re.compile(re.escape(_OPEN + nonce) + r"\.(\d+)" + re.escape(_CLOSE))
+        ids: list[int] = []
+        for i, piece in enumerate(split.split(text)):
+            if i % 2:  # the template's own special token
+                ids.append(specials[piece])
+            elif piece:
+                ids.extend(tokenizer.encode(placeholder.sub(lambda m: hidden[int(m[1])], piece)))
+        return ids
+
+    def _render(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
+        try:
+            return self._template.render(
+                messages=messages, add_generation_prompt=add_generation_prompt, **self._tokens
+            )
+        except _RaisedByTemplate as exc:
+            raise TemplateRenderError(
+                f"the chat template rejected the messages: {exc}",
+                template=self.origin,
+                line=_template_line(exc.__traceback__),
+            ) from None
+        except jinja2.TemplateError as exc:
+            raise TemplateRenderError(
+                f"chat template: {exc}",
+                template=self.origin,
+                line=_template_line(exc.__traceback__),
+            ) from None
+        except Exception as exc:
+            raise TemplateRenderError(
+                f"chat template failed: {type(exc).__name__}: {exc}",
+                template=self.origin,
+                line=_template_line(exc.__traceback__),
+            ) from None
+
+
+def _as_dict(message: Message) -> dict[str, str]:
+    # Absent optional fields are left out, so `message.name is defined` works as in HF.
+    return message.model_dump(exclude_none=True)
+
+
+def _template_line(traceback: TracebackType | None) -> int | None:
+    """The template line a rendering error happened at: Jinja rewrites tracebacks so the
+    template's frames carry its file name and line."""
+    line = None
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == "<template>":
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line

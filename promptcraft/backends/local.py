@@ -1,0 +1,270 @@
+"""``LocalBackend``: the in-process decoder of :mod:`promptcraft.nn` behind the Backend API.
+
+One :class:`~promptcraft.nn.Generator` owns the model's KV cache, so a prompt that starts
+like the previous one (same instructions, same few-shot examples) reuses that work; each
+Completion reports how many prompt tokens were reused. A lock serialises generations, which
+makes the backend safe to share between threads: calls run one at a time, each exactly as
+if it ran alone.
+
+Streams run in a thread of their own that holds the lock until the generation ends (or the
+stream is closed), so a consumer may pause between chunks, or call the backend again, without
+deadlocking it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from ..errors import BackendError, ContextLengthError, ModelLoadError
+from ..nn import Decoder, Generator, load_model
+from ..params import GenerationParams
+from ..paths import bundled_models_dir
+from ..tokenizer import Tokenizer
+from .base import Backend
+from .chat_template import ChatTemplate
+from .concurrency import BackgroundIterator, iterate_in_thread
+from .types import Capabilities, Chunk, Completion, Request
+
+__all__ = ["LocalBackend", "Truncation", "bundled_model_dir"]
+
+Truncation = Literal["left"]
+
+_RESTORE_HINT = (
+    "Restore it with `git checkout -- models/` (and `git lfs pull` if its files are Git LFS "
+    "pointers) in a source checkout, or reinstall promptcraft; or load another model with "
+    "load_backend('local:PATH')."
+)
+
+
+class LocalBackend(Backend):
+    """A decoder and its tokenizer, generating in this process.
+
+    Build one with :meth:`load` (or ``pc.load_backend("local:PATH")``), or wrap a model you
+    already hold with the constructor. Options:
+
+    - ``max_context``: the most prompt plus completion tokens; at most (and by default) the
+      model's own context length.
+    - ``truncate``: ``None`` (default) raises :class:`~promptcraft.errors.ContextLengthError`
+      for a prompt that does not fit with its ``max_tokens``; ``"left"`` drops the prompt's
+      oldest tokens instead (keeping a leading BOS).
+
+    When a call does not set ``max_tokens``, the completion may use up to the default (256)
+    tokens but never more than the context leaves after the prompt.
+    """
+
+    def __init__(
+        self,
+        decoder: Decoder,
+        tokenizer: Tokenizer,
+        *,
+        model: str = "local",
+        max_context: int | None = None,
+        truncate: Truncation | None = None,
+        chat_template_origin: str | None = None,
+    ):
+        context = decoder.config.max_seq_len
+        if max_context is not None and not 1 <= max_context <= context:
+            raise ValueError(
+                f"max_context must be between 1 and the model's context ({context}), "
+                f"not {max_context}"
+            )
+        if truncate not in (None, "left"):
+            raise ValueError(f"truncate must be None or 'left', not {truncate!r}")
+        self.decoder = decoder
+        self.tokenizer: Tokenizer = tokenizer
+        self.generator = Generator(decoder, tokenizer)
+        self.model = model
+        self.max_context = max_context or context
+        self.truncate: Truncation | None = truncate
+        self._lock = threading.Lock()
+        source = decoder.config.chat_template
+        self._chat_source = source
+        self._chat_origin = chat_template_origin or f"chat template of {model}"
+        self._chat_template: ChatTemplate | None = None
+        self.capabilities = Capabilities(
+            completion=True,
+            chat=source is not None,
+            streaming=True,
+            logprobs=True,
+            native_tool_calls=False,
+            constrained_decoding=False,
+            prefix_cache=True,
+            max_context=self.max_context,
+        )
+        #: Seconds :meth:`load` took to read the checkpoint and build the backend.
+        self.load_seconds: float | None = None
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        dtype: str | torch.dtype | None = None,
+        max_context: int | None = None,
+        truncate: Truncation | None = None,
+    ) -> LocalBackend:
+        """Load a Hugging Face layout checkpoint directory; ``None`` loads the bundled model.
+        ``dtype``: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` or ``"auto"``."""
+        start = time.perf_counter()
+        directory = bundled_model_dir() if path is None else Path(path)
+        try:
+            decoder, tokenizer = load_model(directory, dtype=dtype)
+        except ModelLoadError as exc:
+            if path is None:
+                raise ModelLoadError(
+                    f"the bundled model at {directory} cannot be loaded: {exc}. {_RESTORE_HINT}",
+                    path=exc.path,
+                    tensor=exc.tensor,
+                ) from None
+            raise
+        template_file = directory / "chat_template.jinja"
+        if not template_file.is_file():
+            template_file = directory / "tokenizer_config.json"
+        backend = cls(
+            decoder,
+            tokenizer,
+            model=directory.name,
+            max_context=max_context,
+            truncate=truncate,
+            chat_template_origin=str(template_file),
+        )
+        backend.load_seconds = time.perf_counter() - start
+        return backend
+
+    # --- the Backend core ------------------------------------------------------------------
+
+    def _complete(self, request: Request) -> Completion:
+        ids, params = self._prepare(request)
+        with self._lock:
+            out = self.generator.generate(ids, params)
+        return Completion(
+            text=out.text,
+            finish_reason=out.finish_reason,
+            usage=out.usage,
+            logprobs=out.logprobs,
+            model=self.model,
+        )
+
+    def _stream(self, request: Request) -> Iterator[Chunk]:
+        ids, params = self._prepare(request)  # here, so bad input fails at the call
+
+        def produce(cancelled: threading.Event) -> Iterator[Chunk]:
+            with self._lock:  # held until the generation ends or the stream is closed
+                for event in self.generator.stream(ids, params):
+                    if event.finish_reason is not None:
+                        yield Chunk(finish_reason=event.finish_reason, usage=event.usage)
+                    elif event.text or event.logprobs:
+                        yield Chunk(text=event.text, logprobs=event.logprobs)
+
+        return BackgroundIterator(produce, name=f"promptcraft-stream-{self.model}")
+
+    async def _acomplete(self, request: Request) -> Completion:
+        # Through the stream, so cancelling the awaiting task stops the generation (and frees
+        # the model for the next caller) after the current token.
+        chunks = iterate_in_thread(lambda: self._stream(request))
+        try:
+            return Completion.from_chunks([chunk async for chunk in chunks], model=self.model)
+        finally:
+            await chunks.aclose()
+
+    # --- preparing a request ---------------------------------------------------------------
+
+    def _prepare(self, request: Request) -> tuple[list[int], GenerationParams]:
+        """The prompt's token ids and the parameters, fitted to the context."""
+        if request.messages is not None:
+            ids = self.chat_template.encode(request.messages, self.tokenizer)
+        else:
+            assert request.prompt is not None
+            ids = self.generator.encode(request.prompt)
+        return _fit_context(
+            ids,
+            request.params,
+            context=self.max_context,
+            truncate=self.truncate,
+            bos=self.decoder.config.bos_token_id,
+            model=self.model,
+        )
+
+    @property
+    def chat_template(self) -> ChatTemplate:
+        """The model's chat template, compiled on first use."""
+        if self._chat_template is None:
+            if self._chat_source is None:
+                raise BackendError(
+                    f"model {self.model!r} has no chat template (no chat_template.jinja and no "
+                    "chat_template in tokenizer_config.json), so chat() cannot format messages "
+                    "for it; use generate() with a text prompt, or add a chat template to the "
+                    "checkpoint"
+                )
+            tok = self.tokenizer
+            self._chat_template = ChatTemplate(
+                self._chat_source,
+                origin=self._chat_origin,
+                bos_token=tok.bos_token,
+                eos_token=tok.eos_token,
+                pad_token=tok.pad_token,
+            )
+        return self._chat_template
+
+    def close(self) -> None:
+        """Free the KV cache; the model stays loaded and the next call rebuilds the cache."""
+        with self._lock:
+            self.generator.reset_cache()
+
+
+def _fit_context(
+    ids: list[int],
+    params: GenerationParams,
+    *,
+    context: int,
+    truncate: Truncation | None,
+    bos: int | None,
+    model: str,
+) -> tuple[list[int], GenerationParams]:
+    n, wanted = len(ids), params.max_tokens
+    if n + wanted <= context:
+        return ids, params
+    room = context - n
+    if "max_tokens" not in params.model_fields_set and room >= max(1, params.min_tokens):
+        return ids, params.model_copy(update={"max_tokens": room})
+    keep = context - wanted
+    if truncate == "left" and keep >= 1:
+        if bos is not None and ids[0] == bos and keep >= 2:
+            return [bos, *ids[n - keep + 1 :]], params
+        return ids[n - keep :], params
+    raise ContextLengthError(
+        f"the prompt has {n} tokens and max_tokens is {wanted}: {n + wanted} exceeds the "
+        f"context of {context} tokens of model {model!r} (shorten the prompt, lower "
+        "max_tokens, or load the backend with truncate='left')",
+        prompt_tokens=n,
+        max_context=context,
+    )
+
+
+def bundled_model_dir() -> Path:
+    """The directory of the bundled model, or a :class:`ModelLoadError` saying how to
+    restore it."""
+    root = bundled_models_dir()
+    found = (
+        sorted(p for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
+    )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ModelLoadError(
+            f"the bundled model is missing: no model directory with a config.json under {root}. "
+            + _RESTORE_HINT,
+            path=str(root),
+        )
+    names = ", ".join(p.name for p in found)
+    raise ModelLoadError(
+        f"{root} holds several models ({names}); load one with load_backend('local:PATH')",
+        path=str(root),
+    )

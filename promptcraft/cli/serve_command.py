@@ -1,0 +1,119 @@
+"""``promptcraft serve``: the local model behind an OpenAI-compatible HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY
+
+__all__ = ["register"]
+
+API_KEY_ENV = "PROMPTCRAFT_API_KEY"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="serve a local model over an OpenAI-compatible HTTP API",
+        description=(
+            "Serve the bundled model (or a checkpoint directory) at /v1/completions, "
+            "/v1/chat/completions and /v1/models, for any OpenAI client. Listens on loopback "
+            "unless --host says otherwise. One request generates at a time, in arrival order; "
+            "up to --max-concurrency requests wait their turn, and more get 429 with "
+            "Retry-After. Needs the serve extra: pip install 'promptcraft[serve]'."
+        ),
+    )
+    serve.add_argument(
+        "--model",
+        default="bundled",
+        metavar="PATH|bundled",
+        help="a checkpoint directory (config.json, safetensors, tokenizer); default: bundled",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (8000; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=os.environ.get(API_KEY_ENV),
+        help=(
+            "require 'Authorization: Bearer KEY' on every request but /health "
+            f"(default: ${API_KEY_ENV}, which keeps the key out of the process list)"
+        ),
+    )
+    serve.add_argument(
+        "--max-concurrency",
+        type=_positive,
+        default=DEFAULT_MAX_CONCURRENCY,
+        metavar="N",
+        help=(
+            "requests admitted at once, running or waiting; more get 429 "
+            f"({DEFAULT_MAX_CONCURRENCY})"
+        ),
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help=f"larger request bodies get 413 ({DEFAULT_MAX_BODY_BYTES})",
+    )
+    serve.add_argument(
+        "--threads", type=_positive, metavar="N", help="CPU threads for the model (torch default)"
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log verbosity (info)",
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..backends import load_backend
+    from ..server.run import require_serve_extra, serve
+    from ..server.settings import ServerSettings
+
+    require_serve_extra()  # before the model loads: fail in a second, not after it
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    backend = load_backend(None if args.model == "bundled" else f"local:{args.model}")
+    settings = ServerSettings(
+        model_id=backend.model,
+        api_key=args.api_key or None,
+        max_concurrency=args.max_concurrency,
+        max_body_bytes=args.max_body_bytes,
+    )
+
+    def announce(url: str) -> None:
+        auth = " (API key required)" if settings.api_key is not None else ""
+        print(f"promptcraft serve: {backend.model} at {url}{auth}", flush=True)
+
+    try:
+        serve(
+            backend,
+            settings,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            on_ready=announce,
+        )
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: uvicorn has shut down
+        print("promptcraft serve: stopped", file=sys.stderr)
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value

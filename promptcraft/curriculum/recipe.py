@@ -1,0 +1,313 @@
+"""The bundled model's recipe: curriculum → tokenizer → Llama-style decoder → HF directory.
+
+::
+
+    python -m promptcraft.curriculum.recipe --out models/pc-tiny --minutes 55 --seed 0
+    python -m promptcraft.curriculum.recipe --out models/pc-tiny --minutes 55 --resume
+
+Steps: generate the curriculum's train split; learn a 2048-token BPE on its text (single
+digits, the chat markers and ``<|endoftext|>`` as special tokens); tokenize every sample with
+loss weights (completion and eos 1, prompt ``--prompt-weight``); pack them into rows; train
+under a wall-clock budget (:mod:`promptcraft.nn.train`); score greedy exact match on
+held-out samples; write the model with :func:`~promptcraft.nn.save_model`, plus
+``training_log.json`` and ``loss_curve.png``.
+
+The work directory (``checkpoints/<name>`` by default, gitignored) keeps the tokenizer, the
+packed data and the training checkpoint, so ``--resume`` continues the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..nn import Decoder, Generator, ModelConfig, save_model
+from ..nn.packing import PackedRows, pack_samples
+from ..nn.train import TrainConfig, Trainer
+from ..tokenizer import Tokenizer
+from ..tokenizer_files import load_tokenizer_dir
+from ..tokenizer_writers import save_tiktoken
+from .chat_format import CHAT_TEMPLATE, END_OF_TURN, EOS_TOKEN
+from .generate import generate_samples
+from .sample import Sample
+from .tool_protocol import OBSERVATION_STOP
+from .training_data import to_training_sample, train_curriculum_tokenizer
+
+__all__ = ["ModelShape", "Recipe", "greedy_exact_match", "main", "model_config", "run_recipe"]
+
+
+class ModelShape(BaseModel):
+    """The decoder's size. The default, about 3.7M parameters, trains at ~8.7k tokens/s on
+    two cores of the build machine (benchmarks/train_throughput.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dim: int = 192
+    n_layers: int = 8
+    n_heads: int = 6
+    n_kv_heads: int = 3  # grouped-query attention, 2 query heads per kv head
+    hidden_dim: int = 512  # SwiGLU width, ~2.7x dim
+    context: int = 512
+
+
+class Recipe(BaseModel):
+    """Everything that determines the bundled model, given the curriculum's code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "pc-tiny"
+    seed: int = 0
+    vocab_size: int = 2048
+    tokenizer_samples: int = Field(default=10_000, description="Samples the BPE learns from.")
+    train_samples: int = 300_000
+    heldout_samples: int = 1_000
+    # Measured (MODEL_CARD.md): after 0.8M tokens the held-out completion loss was 0.90 with
+    # prompt weight 0 and 1.00 with 0.1; random prompt words are unpredictable and their
+    # loss drowns the completions' signal.
+    prompt_weight: float = Field(
+        default=0.0, description="Loss weight of prompt tokens (completion and eos: 1)."
+    )
+    row_len: int = Field(
+        default=257, description="Packed row length: 256 inputs and the shifted target."
+    )
+    shape: ModelShape = ModelShape()
+    train: TrainConfig = TrainConfig(
+        batch_rows=16, lr=2e-3, warmup_steps=200, time_budget_s=55 * 60, bf16=True,
+        eval_every=250, eval_rows=64, checkpoint_every_s=300,
+    )  # fmt: skip
+
+
+def model_config(shape: ModelShape, tokenizer: Tokenizer) -> ModelConfig:
+    """The Llama-style config for ``shape``, with the tokenizer's special tokens."""
+    eos = [tokenizer.token_id(EOS_TOKEN), tokenizer.token_id(END_OF_TURN)]
+    return ModelConfig(
+        family="llama",
+        # Rounded up to a multiple of 64: the spare rows are never produced by the tokenizer,
+        # and aligned matrix shapes run faster.
+        vocab_size=-(-tokenizer.n_vocab // 64) * 64,
+        dim=shape.dim,
+        n_layers=shape.n_layers,
+        n_heads=shape.n_heads,
+        n_kv_heads=shape.n_kv_heads,
+        head_dim=shape.dim // shape.n_heads,
+        hidden_dim=shape.hidden_dim,
+        max_seq_len=shape.context,
+        norm_eps=1e-5,
+        activation="silu",
+        rope_theta=10000.0,
+        tie_word_embeddings=True,
+        eos_token_ids=eos,
+        pad_token_id=eos[0],
+        chat_template=CHAT_TEMPLATE,
+    )
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+def prepare_data(
+    recipe: Recipe, work_dir: Path, *, log: Any = print
+) -> tuple[Tokenizer, PackedRows, PackedRows, list[Sample]]:
+    """Tokenizer, packed train rows, packed held-out rows and the held-out samples; cached
+    in ``work_dir`` so a resumed run trains on exactly the same rows."""
+    cache = work_dir / "data.pt"
+    heldout = list(generate_samples(recipe.heldout_samples, seed=recipe.seed, split="heldout"))
+    if cache.is_file() and (work_dir / "tokenizer").is_dir():
+        tokenizer = load_tokenizer_dir(work_dir / "tokenizer")
+        tokenizer.eos_token_id = tokenizer.pad_token_id = tokenizer.token_id(EOS_TOKEN)
+        saved = torch.load(cache, weights_only=True)
+        if saved["recipe"] != recipe.model_dump_json(exclude={"train"}):
+            raise ValueError(f"{cache} was prepared by a different recipe; remove {work_dir}")
+        return tokenizer, PackedRows(*saved["train"]), PackedRows(*saved["heldout"]), heldout
+
+    start = time.perf_counter()
+    tokenizer = train_curriculum_tokenizer(
+        recipe.vocab_size,
+        corpus_samples=recipe.tokenizer_samples,
+        seed=recipe.seed + 1,  # not the training stream itself
+        name=recipe.name,
+    )
+    log(f"tokenizer: {tokenizer.n_vocab} tokens in {time.perf_counter() - start:.0f}s")
+    start = time.perf_counter()
+    train = [
+        to_training_sample(s, tokenizer, prompt_weight=recipe.prompt_weight)
+        for s in generate_samples(recipe.train_samples, seed=recipe.seed, split="train")
+    ]
+    # The held-out loss counts completions only, so it compares across prompt weights.
+    held = [to_training_sample(s, tokenizer) for s in heldout]
+    log(f"curriculum: {len(train)} train samples in {time.perf_counter() - start:.0f}s")
+    # Drop the rare sample longer than a row instead of cutting it (see pack_samples).
+    fits = [s for s in train if len(s.tokens) <= recipe.row_len]
+    if len(fits) < len(train):
+        log(f"dropped {len(train) - len(fits)} samples longer than {recipe.row_len} tokens")
+    pad = tokenizer.token_id(EOS_TOKEN)
+    train_rows = pack_samples(fits, recipe.row_len, pad_id=pad, seed=recipe.seed)
+    held_rows = pack_samples(
+        [s for s in held if len(s.tokens) <= recipe.row_len], recipe.row_len, pad_id=pad, seed=0
+    )
+    log(
+        f"packed: {len(train_rows)} rows of {recipe.row_len} tokens, "
+        f"{train_rows.fill_ratio():.1%} filled, {train_rows.trained_tokens} completion tokens"
+    )
+    work_dir.mkdir(parents=True, exist_ok=True)
+    save_tiktoken(tokenizer, work_dir / "tokenizer")
+    torch.save(
+        {
+            "recipe": recipe.model_dump_json(exclude={"train"}),
+            "train": [train_rows.tokens, train_rows.weights, train_rows.documents],
+            "heldout": [held_rows.tokens, held_rows.weights, held_rows.documents],
+        },
+        cache,
+    )
+    return tokenizer, train_rows, held_rows, heldout
+
+
+# --- quick greedy evaluation -------------------------------------------------------------------
+
+
+def greedy_exact_match(
+    generator: Generator, samples: Sequence[Sample], *, max_tokens: int = 48
+) -> dict[str, dict[str, float]]:
+    """Greedy exact match of each sample's completion, by ``kind/family``.
+
+    A tool sample is scored on its first step (the first ``Action`` line): the full
+    protocol, with tool results fed back, is :mod:`promptcraft.curriculum.evaluate`'s job.
+    """
+    hits: defaultdict[str, list[bool]] = defaultdict(list)
+    for sample in samples:
+        if sample.kind == "tool":
+            prompt, expected = sample.segments[0].text, sample.segments[1].text
+            expected = expected.removesuffix(OBSERVATION_STOP)
+            stop = [OBSERVATION_STOP]
+        else:
+            prompt, expected = sample.prompt, sample.completion.removesuffix(END_OF_TURN)
+            stop = ["\n"]
+        ids = generator.tokenizer.encode(prompt, allow_special=True)
+        out = generator.generate(ids, max_tokens=max_tokens, temperature=0.0, stop=stop)
+        hits[f"{sample.kind}/{sample.family}"].append(out.text.strip() == expected.strip())
+    table = {key: {"n": len(v), "exact_match": sum(v) / len(v)} for key, v in sorted(hits.items())}
+    return table
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run_recipe(
+    recipe: Recipe, out: Path, *, work_dir: Path, resume: bool = False, eval_samples: int = 400
+) -> dict[str, Any]:
+    """Train the model of ``recipe`` and write it to ``out``; returns the run summary."""
+    started = time.time()
+    tokenizer, train_rows, held_rows, heldout = prepare_data(recipe, work_dir)
+    config = model_config(recipe.shape, tokenizer)
+    torch.manual_seed(recipe.seed)
+    model = Decoder(config)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"model: {params / 1e6:.2f}M parameters, {config.n_layers} layers, d={config.dim}")
+    train_config = recipe.train.model_copy(update={"seed": recipe.seed})
+    trainer = Trainer(
+        model, train_rows, train_config, heldout=held_rows, checkpoint_dir=work_dir / "train"
+    )
+    history = trainer.train(resume=resume)
+    save_model(model, tokenizer, out)
+
+    generator = Generator(model, tokenizer)
+    scores = greedy_exact_match(generator, heldout[:eval_samples])
+    summary = {
+        "name": recipe.name,
+        "parameters": params,
+        "steps": trainer.step,
+        "tokens_seen": trainer.tokens,
+        "loss_tokens_seen": trainer.trained_tokens,  # tokens with a nonzero loss weight
+        "train_seconds": round(trainer.elapsed_s, 1),
+        "wall_seconds": round(time.time() - started, 1),
+        "epochs": round(trainer.step * train_config.batch_rows / len(train_rows), 3),
+        "final_eval_loss": trainer.evaluate(),
+        "heldout_greedy": scores,
+        "threads": torch.get_num_threads(),
+        "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}",
+        "recipe": recipe.model_dump(),
+    }
+    log = {**summary, "history": [r.model_dump() for r in history]}
+    (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n", encoding="utf-8")
+    plot_loss_curve(history, out / "loss_curve.png", title=f"{recipe.name}: {params / 1e6:.1f}M")
+    return summary
+
+
+def plot_loss_curve(history: Sequence[Any], path: Path, *, title: str) -> None:
+    """Training and held-out loss against tokens seen."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    train = [(r.tokens / 1e6, r.loss) for r in history if r.loss is not None]
+    held = [(r.tokens / 1e6, r.eval_loss) for r in history if r.eval_loss is not None]
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+    ax.plot(*zip(*train, strict=True), label="train (weighted)", linewidth=0.8)
+    if held:
+        ax.plot(*zip(*held, strict=True), "o-", label="held-out wordings", markersize=3)
+    ax.set_xlabel("tokens seen (millions)")
+    ax.set_ylabel("loss (nats/token)")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m promptcraft.curriculum.recipe", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--out", type=Path, required=True, help="model directory to write")
+    parser.add_argument("--minutes", type=float, default=55.0, help="training time budget")
+    parser.add_argument("--steps", type=int, default=None, help="step budget (reproducible)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --work-dir")
+    parser.add_argument("--work-dir", type=Path, default=None, help="default checkpoints/NAME")
+    parser.add_argument("--train-samples", type=int, default=None)
+    parser.add_argument("--prompt-weight", type=float, default=None)
+    parser.add_argument("--dim", type=int, default=None)
+    parser.add_argument("--layers", type=int, default=None)
+    parser.add_argument("--warmup-steps", type=int, default=None)
+    parser.add_argument("--eval-samples", type=int, default=400)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    recipe = Recipe(seed=args.seed, name=args.out.name)
+    budget = {"time_budget_s": args.minutes * 60 if args.minutes > 0 else None}
+    if args.steps is not None:
+        budget["max_steps"] = args.steps
+    if args.warmup_steps is not None:
+        budget["warmup_steps"] = args.warmup_steps
+    recipe.train = TrainConfig(**{**recipe.train.model_dump(), **budget})
+    if args.train_samples is not None:
+        recipe.train_samples = args.train_samples
+    if args.prompt_weight is not None:
+        recipe.prompt_weight = args.prompt_weight
+    shape = {"dim": args.dim, "n_layers": args.layers}
+    recipe.shape = recipe.shape.model_copy(update={k: v for k, v in shape.items() if v})
+    work_dir = args.work_dir or Path("checkpoints") / recipe.name
+    summary = run_recipe(
+        recipe, args.out, work_dir=work_dir, resume=args.resume, eval_samples=args.eval_samples
+    )
+    brief = {k: v for k, v in summary.items() if k not in ("recipe", "heldout_greedy")}
+    print(json.dumps(brief, indent=1))
+    for key, score in summary["heldout_greedy"].items():
+        print(f"{key:32s} {score['exact_match']:6.1%}  (n={score['n']})")
+
+
+if __name__ == "__main__":
+    main()

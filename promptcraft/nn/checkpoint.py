@@ -1,0 +1,370 @@
+"""Load and save models in the Hugging Face directory layout.
+
+A checkpoint directory holds ``config.json``, ``model.safetensors`` (or shards listed in
+``model.safetensors.index.json``), optionally ``generation_config.json``, and a tokenizer.
+Every tensor name and shape is checked against the config before any weight is read, so a
+bad checkpoint fails with one error naming the file and tensor, never half-loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from ..errors import ModelLoadError, TokenizerError
+from ..paths import bundled_models_dir
+from ..tokenizer import Tokenizer
+from .config import ModelConfig
+from .hf_config import config_from_hf, config_to_hf
+from .hf_weights import IGNORED_SUFFIXES, Piece, hf_layout, split_to_hf, strip_gpt2_prefix
+from .model import Decoder
+
+__all__ = ["load_model", "resolve_dtype", "save_model"]
+
+_DTYPES = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+}
+WEIGHTS_FILE = "model.safetensors"
+INDEX_FILE = "model.safetensors.index.json"
+
+
+def load_model(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    dtype: str | torch.dtype | None = None,
+) -> tuple[Decoder, Tokenizer]:
+    """Load a decoder and its tokenizer from a Hugging Face layout directory.
+
+    ``path`` None loads the bundled model. ``dtype`` (``"float32"`` by default,
+    ``"bfloat16"``, or ``"auto"`` for the checkpoint's own) sets the weights' precision.
+    The model is returned in eval mode. Raises :class:`ModelLoadError` naming the file (and
+    tensor) at fault.
+    """
+    directory = _bundled_model() if path is None else Path(path)
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise ModelLoadError(f"model directory {directory} {what}", path=str(directory))
+    config = read_config(directory)
+    torch_dtype = resolve_dtype(dtype, directory)
+    tensors = _index_tensors(directory)
+    layout = hf_layout(config)
+    _check_names_and_shapes(layout, tensors, config)
+    # Built on the meta device (no random init), given empty storage in its final dtype and
+    # memory layout, then filled tensor by tensor: the peak is the model plus one tensor.
+    with torch.device("meta"):
+        model = Decoder(config).to(torch_dtype)
+    model.to_empty(device="cpu")
+    model.tie_weights()
+    model.use_fast_layout(keep_values=False)
+    _fill_weights(model, layout, tensors)
+    model.reset_rope()
+    model.eval()
+    return model, _load_tokenizer(directory, config)
+
+
+def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` and ``tokenizer`` as a Hugging Face directory that both
+    :func:`load_model` and ``transformers.AutoModelForCausalLM`` / ``AutoTokenizer`` read.
+
+    Llama-family models are written as LlamaForCausalLM, GPT-2 as GPT2LMHeadModel, the
+    tokenizer as ``tokenizer.json`` (for transformers) and ``tokenizer.tiktoken`` (ours).
+    """
+    from ..tokenizer_writers import save_hf_tokenizer, save_tiktoken
+
+    config = model.config
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    hf_config, generation = config_to_hf(config)
+    dtype = str(model.dtype).removeprefix("torch.")
+    hf_config["dtype"] = hf_config["torch_dtype"] = dtype
+    _write_json(out / "config.json", hf_config)
+    _write_json(out / "generation_config.json", generation)
+
+    params = dict(model.named_parameters())
+    tensors: dict[str, torch.Tensor] = {}
+    prefix = "transformer." if config.family == "gpt2" else ""
+    for piece in hf_layout(config, for_saving=True):
+        for name, tensor in split_to_hf(piece, params.get(piece.name)).items():
+            hf_name = name if name == "lm_head.weight" else prefix + name
+            tensors[hf_name] = tensor.detach().to(model.dtype).cpu()
+    save_file(tensors, str(out / WEIGHTS_FILE), metadata={"format": "pt"})
+    # safetensors creates the file private (0600); give it the mode any other file gets,
+    # so a model directory can be shared or installed.
+    umask = os.umask(0)
+    os.umask(umask)
+    (out / WEIGHTS_FILE).chmod(0o666 & ~umask)
+
+    save_hf_tokenizer(
+        tokenizer,
+        out,
+        model_max_length=config.max_seq_len,
+        add_bos_token=config.add_bos_token and tokenizer.bos_token_id is not None,
+    )
+    save_tiktoken(tokenizer, out)
+    if config.chat_template is not None:
+        (out / "chat_template.jinja").write_text(config.chat_template, encoding="utf-8")
+        tokenizer_config = _read_json(out / "tokenizer_config.json")
+        tokenizer_config["chat_template"] = config.chat_template
+        _write_json(out / "tokenizer_config.json", tokenizer_config)
+    return out
+
+
+def read_config(directory: Path) -> ModelConfig:
+    """The ModelConfig of a checkpoint directory, from config.json and its companions."""
+    config_path = directory / "config.json"
+    if not config_path.is_file():
+        raise ModelLoadError(
+            f"{config_path} is missing: not a Hugging Face model directory", path=str(config_path)
+        )
+    hf = _read_json(config_path)
+    generation_path = directory / "generation_config.json"
+    generation = _read_json(generation_path) if generation_path.is_file() else None
+    tokenizer_config_path = directory / "tokenizer_config.json"
+    tokenizer_config = _read_json(tokenizer_config_path) if tokenizer_config_path.is_file() else {}
+    if "add_bos_token" not in tokenizer_config:
+        tokenizer_config["add_bos_token"] = _post_processor_adds_bos(directory)
+    template_path = directory / "chat_template.jinja"
+    template = template_path.read_text(encoding="utf-8") if template_path.is_file() else None
+    return config_from_hf(
+        hf,
+        source=str(config_path),
+        generation=generation,
+        tokenizer_config=tokenizer_config,
+        chat_template=template,
+    )
+
+
+def resolve_dtype(dtype: str | torch.dtype | None, directory: Path | None = None) -> torch.dtype:
+    """``None`` → float32; ``"auto"`` → the checkpoint's stored dtype (float32 if unknown)."""
+    if isinstance(dtype, torch.dtype):
+        if dtype not in _DTYPES.values():
+            raise ValueError(f"unsupported dtype {dtype}; use float32, bfloat16 or float16")
+        return dtype
+    if dtype is None:
+        return torch.float32
+    if dtype == "auto":
+        stored = None
+        if directory is not None and (directory / "config.json").is_file():
+            hf = _read_json(directory / "config.json")
+            stored = hf.get("dtype") or hf.get("torch_dtype")
+        return _DTYPES.get(str(stored), torch.float32)
+    if dtype not in _DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; use one of {', '.join(_DTYPES)} or 'auto'")
+    return _DTYPES[dtype]
+
+
+# --- reading tensors --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _StoredTensor:
+    file: Path
+    name: str  # as stored in the file
+    shape: tuple[int, ...]
+
+
+def _index_tensors(directory: Path) -> dict[str, _StoredTensor]:
+    """Name → where it is stored, for every tensor of every weights file (headers only)."""
+    single, index = directory / WEIGHTS_FILE, directory / INDEX_FILE
+    if index.is_file():
+        weight_map = _read_json(index).get("weight_map")
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise ModelLoadError(f"{index}: no 'weight_map' object", path=str(index))
+        files = sorted({directory / str(f) for f in weight_map.values()})
+    elif single.is_file():
+        weight_map, files = None, [single]
+    else:
+        raise ModelLoadError(
+            f"no weights in {directory}: expected {WEIGHTS_FILE} or {INDEX_FILE} (only "
+            "safetensors checkpoints are supported; convert .bin files with transformers)",
+            path=str(directory),
+        )
+    found: dict[str, _StoredTensor] = {}
+    for file in files:
+        if not file.is_file():
+            raise ModelLoadError(f"{file} is listed in {index} but missing", path=str(file))
+        try:
+            with safe_open(str(file), framework="pt") as handle:
+                for name in handle.keys():  # noqa: SIM118 - safe_open is not a dict
+                    shape = tuple(handle.get_slice(name).get_shape())
+                    found[_normal_name(name)] = _StoredTensor(file, name, shape)
+        except (SafetensorError, OSError) as exc:
+            raise ModelLoadError(
+                f"{file} is not a readable safetensors file (truncated or corrupt?): {exc}",
+                path=str(file),
+            ) from None
+    if weight_map is not None:
+        for name, file_name in weight_map.items():
+            if _normal_name(name) not in found:
+                raise ModelLoadError(
+                    f"{index} lists tensor {name!r} in {file_name}, which does not hold it",
+                    path=str(index),
+                    tensor=name,
+                )
+    return found
+
+
+def _normal_name(name: str) -> str:
+    return strip_gpt2_prefix(name)
+
+
+def _check_names_and_shapes(
+    layout: list[Piece], tensors: dict[str, _StoredTensor], config: ModelConfig
+) -> None:
+    expected = {name: shape for piece in layout for name, shape in piece.sources}
+    for name, stored in tensors.items():
+        if name in expected:
+            if stored.shape != expected[name]:
+                raise ModelLoadError(
+                    f"{stored.file}: tensor {stored.name!r} has shape {list(stored.shape)}, "
+                    f"but config.json implies {list(expected[name])}",
+                    path=str(stored.file),
+                    tensor=stored.name,
+                )
+        elif name.endswith(IGNORED_SUFFIXES):
+            continue
+        elif name == "lm_head.weight" and config.tie_word_embeddings:
+            continue  # some checkpoints store the tied head anyway; it equals the embedding
+        else:
+            raise ModelLoadError(
+                f"{stored.file}: unexpected tensor {stored.name!r} for a {config.family} model "
+                f"with {config.n_layers} layers (does config.json match the weights?)",
+                path=str(stored.file),
+                tensor=stored.name,
+            )
+    for name in expected:
+        if name not in tensors:
+            where = next(iter(tensors.values())).file.parent if tensors else "the checkpoint"
+            raise ModelLoadError(
+                f"tensor {name!r} is missing from the weights in {where}",
+                path=str(where),
+                tensor=name,
+            )
+
+
+def _fill_weights(model: Decoder, layout: list[Piece], tensors: dict[str, _StoredTensor]) -> None:
+    """Copy every piece's checkpoint tensors into the model's parameters.
+
+    Each tensor is copied out of the file while it is open: safetensors maps the file into
+    memory, and weights left mapped would crash the process (SIGBUS) if the checkpoint
+    were rewritten while it runs.
+    """
+    params = dict(model.named_parameters())  # a tied lm_head appears once, as tok_emb
+    unfilled = set(params) - {piece.name for piece in layout}
+    assert not unfilled, f"no checkpoint tensors for {sorted(unfilled)}"
+    with torch.no_grad():
+        for piece in layout:
+            target, offset = params[piece.name], 0
+            for name, shape in piece.sources:
+                rows = shape[-1] if piece.transposed else shape[0]
+                stored = tensors[name]
+                try:
+                    with safe_open(str(stored.file), framework="pt") as handle:
+                        source = handle.get_tensor(stored.name)
+                        target[offset : offset + rows].copy_(
+                            source.t() if piece.transposed else source
+                        )
+                except (SafetensorError, OSError) as exc:
+                    raise ModelLoadError(
+                        f"{stored.file}: cannot read tensor {stored.name!r}: {exc}",
+                        path=str(stored.file),
+                        tensor=stored.name,
+                    ) from None
+                offset += rows
+
+
+# --- tokenizer, bundled model, JSON ------------------------------------------------------------
+
+
+def _load_tokenizer(directory: Path, config: ModelConfig) -> Tokenizer:
+    from ..tokenizer_files import load_tokenizer_dir
+
+    try:
+        tokenizer = load_tokenizer_dir(directory)
+    except TokenizerError as exc:
+        raise ModelLoadError(
+            f"cannot load the tokenizer of {directory}: {exc}", path=str(directory)
+        ) from None
+    if tokenizer.n_vocab > config.vocab_size:
+        raise ModelLoadError(
+            f"{directory}: the tokenizer has {tokenizer.n_vocab} tokens but the model embeds "
+            f"only {config.vocab_size} (vocab_size in config.json)",
+            path=str(directory),
+        )
+    # The model's config is the authority on its special tokens; fill what the tokenizer
+    # files left unset so callers can ask either.
+    if tokenizer.bos_token_id is None:
+        tokenizer.bos_token_id = config.bos_token_id
+    if tokenizer.eos_token_id is None and config.eos_token_ids:
+        tokenizer.eos_token_id = config.eos_token_ids[0]
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token_id = config.pad_token_id
+    return tokenizer
+
+
+def _bundled_model() -> Path:
+    root = bundled_models_dir()
+    candidates = (
+        sorted(p for p in root.iterdir() if (p / "config.json").is_file())
+        if (root.is_dir())
+        else []
+    )
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise ModelLoadError(
+            f"the bundled model is missing: no model directory with a config.json under {root}. "
+            "Restore it with `git checkout models/` in a source checkout, or reinstall "
+            "promptcraft; or pass the path of a Hugging Face model directory.",
+            path=str(root),
+        )
+    names = ", ".join(p.name for p in candidates)
+    raise ModelLoadError(
+        f"{root} holds several models ({names}); pass the path of the one to load",
+        path=str(root),
+    )
+
+
+def _post_processor_adds_bos(directory: Path) -> bool:
+    """Llama-3 style tokenizers prepend BOS in tokenizer.json's post-processor instead of
+    saying ``add_bos_token`` in tokenizer_config.json."""
+    path = directory / "tokenizer.json"
+    if not path.is_file():
+        return False
+    processor = _read_json(path).get("post_processor") or {}
+    steps = processor.get("processors", [processor]) if isinstance(processor, dict) else []
+    for step in steps:
+        if isinstance(step, dict) and step.get("type") == "TemplateProcessing":
+            single = step.get("single") or []
+            return bool(single) and "SpecialToken" in single[0]
+    return False
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc}", path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(
+            f"{path}:{exc.lineno}: invalid JSON: {exc.msg}", path=str(path)
+        ) from None
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path}: expected a JSON object", path=str(path))
+    return data
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,97 @@
+"""The shape of a decoder: one config for the GPT-2 and Llama families."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["ModelConfig", "RopeScaling"]
+
+
+class RopeScaling(BaseModel):
+    """Stretches RoPE to longer contexts.
+
+    ``linear`` divides every frequency by ``factor``. ``llama3`` (Llama 3.1) divides only
+    the low frequencies, keeps the high ones and blends in between, so short-range
+    attention is unchanged while long-range positions stay distinguishable.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["linear", "llama3"]
+    factor: float = Field(gt=0.0)
+    low_freq_factor: float = Field(default=1.0, gt=0.0)
+    high_freq_factor: float = Field(default=4.0, gt=0.0)
+    original_max_position_embeddings: int = Field(default=8192, ge=1)
+
+    @model_validator(mode="after")
+    def _factors_ordered(self) -> RopeScaling:
+        if self.type == "llama3" and self.high_freq_factor <= self.low_freq_factor:
+            raise ValueError("rope_scaling high_freq_factor must exceed low_freq_factor")
+        return self
+
+
+class ModelConfig(BaseModel):
+    """Everything needed to build a :class:`~promptcraft.nn.model.Decoder`.
+
+    ``family`` picks the block design: ``gpt2`` (learned positions, LayerNorm, GELU, biases)
+    or ``llama`` (RoPE, RMSNorm, SwiGLU, grouped-query attention). Mistral and Qwen2 are
+    Llama-family configs; Qwen2 sets ``qkv_bias``.
+
+    The last group of fields is not architecture but what the checkpoint says about its
+    tokens and chat format, so a loaded model carries everything a backend needs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    family: Literal["gpt2", "llama"]
+    vocab_size: int = Field(ge=1)
+    dim: int = Field(ge=1, description="Width of the residual stream (hidden_size).")
+    n_layers: int = Field(ge=1)
+    n_heads: int = Field(ge=1)
+    n_kv_heads: int = Field(ge=1, description="Key/value heads; fewer than n_heads is GQA.")
+    head_dim: int = Field(ge=1)
+    hidden_dim: int = Field(ge=1, description="Width of the MLP (intermediate_size).")
+    max_seq_len: int = Field(ge=1, description="Longest context: prompt plus completion.")
+    norm_eps: float = Field(gt=0.0)
+    activation: Literal["gelu_tanh", "gelu", "silu"]
+    rope_theta: float = Field(default=10000.0, gt=0.0)
+    rope_scaling: RopeScaling | None = None
+    qkv_bias: bool = False
+    out_bias: bool = False
+    mlp_bias: bool = False
+    tie_word_embeddings: bool = False
+
+    bos_token_id: int | None = None
+    eos_token_ids: list[int] = Field(default_factory=list)
+    pad_token_id: int | None = None
+    add_bos_token: bool = False
+    chat_template: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelConfig:
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(
+                f"n_heads ({self.n_heads}) must be a multiple of n_kv_heads ({self.n_kv_heads})"
+            )
+        if self.family == "gpt2":
+            if self.n_kv_heads != self.n_heads:
+                raise ValueError("gpt2 family has no grouped-query attention")
+            if self.n_heads * self.head_dim != self.dim:
+                raise ValueError(f"gpt2: n_heads * head_dim must equal dim ({self.dim})")
+            if self.activation == "silu":
+                raise ValueError("gpt2 family uses a GELU activation")
+        else:
+            if self.head_dim % 2:
+                raise ValueError(f"RoPE needs an even head_dim, got {self.head_dim}")
+            if self.activation != "silu":
+                raise ValueError("llama family uses the SwiGLU (silu) MLP")
+        for name in ("bos_token_id", "pad_token_id"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < self.vocab_size:
+                raise ValueError(f"{name} {value} is outside the vocabulary ({self.vocab_size})")
+        for value in self.eos_token_ids:
+            if not 0 <= value < self.vocab_size:
+                raise ValueError(f"eos token id {value} is outside the vocabulary")
+        return self

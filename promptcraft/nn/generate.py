@@ -1,0 +1,282 @@
+"""The generation engine: prompts in, sampled tokens and text out, one or many at a time.
+
+:class:`Generator` runs the loop: prefill the prompts (through its :class:`PromptCache`,
+which reuses a cached prefix and lays out batches), then sample a token per row, turn it
+into text, check stop conditions, and feed it back, until every row has finished.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..errors import ContextLengthError, TokenizerError
+from ..params import GenerationParams
+from ..tokenizer import Tokenizer
+from .model import Decoder
+from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage
+from .prompt_cache import PromptCache
+from .sampling import Sampler, token_logprobs
+from .stop_text import StopTextStream
+
+__all__ = ["Generator", "Prompt"]
+
+Prompt = str | Sequence[int]
+
+
+@dataclass
+class _Row:
+    """One sequence's progress through a generation call."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    text: StopTextStream
+    token_ids: list[int] = field(default_factory=list)
+    logprobs: list[TokenLogprob] | None = None
+    finish_reason: FinishReason | None = None
+
+    def output(self) -> GenerationOutput:
+        assert self.finish_reason is not None
+        return GenerationOutput(
+            text=self.text.text,
+            token_ids=self.token_ids,
+            finish_reason=self.finish_reason,
+            usage=self.usage(),
+            logprobs=self.logprobs,
+        )
+
+    def usage(self) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=len(self.token_ids),
+            cached_prompt_tokens=self.cached_tokens,
+        )
+
+
+class Generator:
+    """Generates text with a :class:`Decoder` and its tokenizer.
+
+    Not thread-safe: one generation at a time per Generator (it owns the KV cache).
+    Parameters come as a :class:`GenerationParams`, as keyword overrides, or both::
+
+        gen = Generator(model, tokenizer)
+        out = gen.generate("Q: 2+2?\\nA:", max_tokens=8, temperature=0)
+        for event in gen.stream("Once upon a time", max_tokens=50):
+            print(event.text, end="")
+    """
+
+    def __init__(self, model: Decoder, tokenizer: Tokenizer):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = model.config
+        eos = set(self.config.eos_token_ids)
+        if not eos and tokenizer.eos_token_id is not None:
+            eos.add(tokenizer.eos_token_id)
+        self.eos_ids = frozenset(i for i in eos if i < self.config.vocab_size)
+        # Control tokens (EOS, chat markers) carry no text; added tokens that HF marks
+        # non-special (such as "<think>") do.
+        self._silent_ids = frozenset(
+            i for text, i in tokenizer.special_tokens.items() if text not in tokenizer.added_tokens
+        )
+        self._cache = PromptCache(model)
+        self._run = itertools.count()
+        self._current_run = -1
+
+    # --- public API ----------------------------------------------------------------------------
+
+    def encode(self, text: str, *, allow_special: bool = False) -> list[int]:
+        """Prompt text → token ids, with BOS first when the checkpoint asks for it.
+        Special-token text (``<|endoftext|>``) stays plain text unless ``allow_special``."""
+        ids = self.tokenizer.encode(text, allow_special=allow_special)
+        bos = self.config.bos_token_id
+        if self.config.add_bos_token and bos is not None:
+            ids = [bos, *ids]
+        return ids
+
+    def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams | None = None,
+        *,
+        truncate: bool = False,
+        **overrides: Any,
+    ) -> GenerationOutput:
+        """Complete one prompt (text or token ids). With ``truncate``, a prompt too long for
+        the context keeps its last tokens; otherwise it raises :class:`ContextLengthError`."""
+        return self.generate_batch([prompt], params, truncate=truncate, **overrides)[0]
+
+    def generate_batch(
+        self,
+        prompts: Sequence[Prompt],
+        params: GenerationParams | None = None,
+        *,
+        truncate: bool = False,
+        **overrides: Any,
+    ) -> list[GenerationOutput]:
+        """Complete several prompts in one batch; each stops on its own. Each row gets what
+        its prompt gets alone (greedy, or sampled with a ``seed``), up to float rounding:
+        padding is masked and every row keeps its own positions and random generator."""
+        rows: list[_Row] = []
+        for _ in self._decode(prompts, _params(params, overrides), truncate, rows):
+            pass
+        return [row.output() for row in rows]
+
+    def stream(
+        self,
+        prompt: Prompt,
+        params: GenerationParams | None = None,
+        *,
+        truncate: bool = False,
+        **overrides: Any,
+    ) -> Iterator[StreamEvent]:
+        """Generate one prompt, yielding one event per token and a last event with
+        ``finish_reason`` and ``usage``. Joined, the events' ``text`` is the completion."""
+        rows: list[_Row] = []
+        for _, token_id, text, logprob in self._decode(
+            [prompt], _params(params, overrides), truncate, rows
+        ):
+            yield StreamEvent(
+                text=text, token_ids=[token_id], logprobs=None if logprob is None else [logprob]
+            )
+        yield StreamEvent(finish_reason=rows[0].finish_reason, usage=rows[0].usage())
+
+    def reset_cache(self) -> None:
+        """Free the KV cache and forget the cached prefix. Call it after changing the
+        model's weights: cached keys and values were computed with the old ones."""
+        self._cache.reset()
+
+    @property
+    def cached_token_ids(self) -> list[int]:
+        """The tokens whose keys and values the cache holds for reuse."""
+        return list(self._cache.token_ids)
+
+    # --- the decoding loop -----------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def _decode(
+        self, prompts: Sequence[Prompt], params: GenerationParams, truncate: bool, rows: list[_Row]
+    ) -> Iterator[tuple[int, int, str, TokenLogprob | None]]:
+        """Run one generation call, appending a :class:`_Row` per prompt to ``rows`` and
+        yielding ``(row, token id, text delta, logprob)`` for every generated token."""
+        if isinstance(prompts, str):
+            raise TypeError("generate_batch takes a list of prompts, not one string")
+        ids = [self._prompt_ids(p, params.max_tokens, truncate) for p in prompts]
+        if not ids:
+            return
+        run = self._current_run = next(self._run)
+        with torch.inference_mode(False):  # weights made here must stay trainable
+            self.model.use_fast_layout()
+        logits, layout = self._cache.prefill(ids, params.max_tokens)
+        for prompt in ids:
+            stream = StopTextStream(
+                self.tokenizer,
+                params.stop,
+                min_tokens=params.min_tokens,
+                silent_ids=self._silent_ids,
+            )
+            rows.append(
+                _Row(
+                    prompt_tokens=len(prompt),
+                    cached_tokens=layout.reused,
+                    text=stream,
+                    logprobs=None if params.logprobs is None else [],
+                )
+            )
+        sampler = Sampler(
+            params,
+            ids,
+            vocab_size=self.config.vocab_size,
+            eos_ids=sorted(self.eos_ids),
+            device=self.model.device,
+        )
+        stop_at_eos = not params.ignore_eos
+        active = list(range(len(ids)))
+        for step in range(params.max_tokens):
+            tokens = sampler(logits, step)
+            sampler.observe(tokens)
+            chosen = tokens.tolist()
+            logprobs = (
+                None if params.logprobs is None else self._logprobs(logits, chosen, params.logprobs)
+            )
+            still_active = []
+            for b in active:
+                row, token_id = rows[b], chosen[b]
+                row.token_ids.append(token_id)
+                logprob = None if logprobs is None else logprobs[b]
+                if row.logprobs is not None and logprob is not None:
+                    row.logprobs.append(logprob)
+                text = row.text.push(token_id)
+                if row.text.stopped or (stop_at_eos and token_id in self.eos_ids):
+                    row.finish_reason = "stop"
+                elif len(row.token_ids) == params.max_tokens:
+                    row.finish_reason = "length"
+                if row.finish_reason is None:
+                    still_active.append(b)
+                else:
+                    text += row.text.finish()
+                yield b, token_id, text, logprob
+            active = still_active
+            if not active:
+                return
+            if self._current_run != run:
+                raise RuntimeError(
+                    "this Generator started another generation while a stream was paused; "
+                    "finish or close one stream before starting the next"
+                )
+            logits = self._cache.feed(layout, tokens, chosen)
+
+    def _prompt_ids(self, prompt: Prompt, max_tokens: int, truncate: bool) -> list[int]:
+        ids = self.encode(prompt) if isinstance(prompt, str) else [int(i) for i in prompt]
+        if not ids:
+            if self.config.bos_token_id is None:
+                raise ValueError("the prompt is empty and the model has no BOS token to start from")
+            ids = [self.config.bos_token_id]
+        bad = next((i for i in ids if not 0 <= i < self.config.vocab_size), None)
+        if bad is not None:
+            raise ValueError(f"token id {bad} is outside the vocabulary ({self.config.vocab_size})")
+        context = self.config.max_seq_len
+        if len(ids) + max_tokens > context:
+            room = context - max_tokens
+            if not truncate or room < 1:
+                raise ContextLengthError(
+                    f"the prompt has {len(ids)} tokens and max_tokens is {max_tokens}: "
+                    f"{len(ids) + max_tokens} exceeds the model's context of {context} tokens "
+                    "(shorten the prompt, lower max_tokens, or pass truncate=True)",
+                    prompt_tokens=len(ids),
+                    max_context=context,
+                )
+            ids = ids[-room:]
+        return ids
+
+    def _logprobs(self, logits: torch.Tensor, chosen: list[int], n: int) -> list[TokenLogprob]:
+        return [
+            TokenLogprob(
+                token_id=token_id,
+                token=self._token_text(token_id),
+                logprob=logprob,
+                top=[
+                    TopLogprob(token_id=i, token=self._token_text(i), logprob=value)
+                    for i, value in top
+                ],
+            )
+            for token_id, (logprob, top) in zip(
+                chosen, token_logprobs(logits, chosen, n), strict=True
+            )
+        ]
+
+    def _token_text(self, token_id: int) -> str:
+        try:
+            return self.tokenizer.token_bytes(token_id).decode("utf-8", errors="replace")
+        except TokenizerError:  # a padding row of the embedding, unknown to the tokenizer
+            return ""
+
+
+def _params(params: GenerationParams | None, overrides: dict[str, Any]) -> GenerationParams:
+    if not overrides:
+        return params or GenerationParams()
+    base = params.model_dump(exclude_unset=True) if params is not None else {}
+    return GenerationParams.model_validate({**base, **overrides})

@@ -1,0 +1,264 @@
+"""The OpenAI-compatible HTTP API over one :class:`~promptcraft.backends.base.Backend`.
+
+=========================  ===========================================================
+``GET /health``            ``{"status": "ok", "model": ...}``; never needs the API key
+``GET /metrics``           the scheduler's counters (:class:`.scheduler.SchedulerStats`)
+``GET /v1/models``         the one model served (also ``GET /v1/models/{id}``)
+``POST /v1/completions``   a text prompt; ``stream: true`` for server-sent events
+``POST /v1/chat/completions``  messages, formatted by the model's chat template
+=========================  ===========================================================
+
+Every failure is an OpenAI-style error body (see :mod:`.errors`); the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..backends.base import Backend
+from ..backends.types import Request as GenerationRequest
+from ..errors import BackendError, ContextLengthError, InvalidRequestError
+from .auth import RequireAPIKey
+from .errors import APIError, error_response, from_backend_error
+from .request_body import read_body
+from .scheduler import Job, Scheduler, ServerBusyError
+from .schemas import ChatCompletionRequest, CompletionRequest, ModelCard, ModelList
+from .settings import ServerSettings
+from .sse import DONE, EventStreamResponse, encode_event, wait_for_disconnect
+from .to_request import chat_request, completion_request
+from .to_response import (
+    ChatStreamFormatter,
+    CompletionStreamFormatter,
+    chat_response,
+    completion_response,
+    new_id,
+)
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("promptcraft.server")
+
+T = TypeVar("T")
+
+
+def create_app(backend: Backend, settings: ServerSettings) -> Starlette:
+    """The ASGI app serving ``backend`` under the name ``settings.model_id``."""
+    api = _API(backend, settings)
+    routes = [
+        Route("/health", api.health, methods=["GET"]),
+        Route("/metrics", api.metrics, methods=["GET"]),
+        Route("/v1/models", api.models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", api.model, methods=["GET"]),
+        Route("/v1/completions", api.completions, methods=["POST"]),
+        Route("/v1/chat/completions", api.chat_completions, methods=["POST"]),
+    ]
+    middleware = []
+    if settings.api_key is not None:
+        middleware.append(Middleware(RequireAPIKey, api_key=settings.api_key.get_secret_value()))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        api.scheduler.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            APIError: _api_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.scheduler = api.scheduler
+    return app
+
+
+class _API:
+    def __init__(self, backend: Backend, settings: ServerSettings):
+        self.backend = backend
+        self.settings = settings
+        self.scheduler = Scheduler(backend, max_concurrency=settings.max_concurrency)
+        self.started = int(time.time())
+
+    async def health(self, request: Request) -> Response:
+        return _json({"status": "ok", "model": self.settings.model_id})
+
+    async def metrics(self, request: Request) -> Response:
+        return _json(self.scheduler.stats())
+
+    async def models(self, request: Request) -> Response:
+        return _json(ModelList(data=[self._card()]))
+
+    async def model(self, request: Request) -> Response:
+        self._check_model(request.path_params["model_id"])
+        return _json(self._card())
+
+    async def completions(self, request: Request) -> Response:
+        body = await read_body(request, CompletionRequest, limit=self.settings.max_body_bytes)
+        self._check_model(body.model)
+        generation = completion_request(body)
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
+        return await self._respond(request, generation, "completion", body.stream, include_usage)
+
+    async def chat_completions(self, request: Request) -> Response:
+        body = await read_body(request, ChatCompletionRequest, limit=self.settings.max_body_bytes)
+        self._check_model(body.model)
+        if not self.backend.capabilities.chat:
+            raise APIError(
+                400,
+                f"model {self.settings.model_id!r} has no chat template, so it cannot take "
+                "messages; use /v1/completions with a text prompt",
+                param="messages",
+                code="chat_not_supported",
+            )
+        generation = chat_request(body)
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
+        return await self._respond(request, generation, "chat", body.stream, include_usage)
+
+    # --- generation ----------------------------------------------------------------------------
+
+    async def _respond(
+        self,
+        request: Request,
+        generation: GenerationRequest,
+        kind: Literal["completion", "chat"],
+        stream: bool,
+        include_usage: bool,
+    ) -> Response:
+        param = "prompt" if kind == "completion" else "messages"
+        job = self._submit(generation, param=param)
+        id = new_id("cmpl" if kind == "completion" else "chatcmpl")
+        model = self.settings.model_id
+        if stream:
+            formatter: CompletionStreamFormatter | ChatStreamFormatter
+            if kind == "completion":
+                formatter = CompletionStreamFormatter(id, model, include_usage=include_usage)
+            else:
+                formatter = ChatStreamFormatter(id, model, include_usage=include_usage)
+            return EventStreamResponse(_events(job, formatter), on_close=job.close)
+        try:
+            completion = await _unless_disconnected(request, job.completion(model))
+        except (ContextLengthError, InvalidRequestError) as exc:  # a backend that checks late
+            raise from_backend_error(exc, param=param) from None
+        except BackendError as exc:
+            raise APIError(500, str(exc), type="server_error", code="backend_error") from None
+        finally:
+            job.close()
+        if completion is None:  # the client left; nobody reads this
+            return Response(status_code=499)
+        if kind == "completion":
+            return _json(completion_response(id, model, completion))
+        return _json(chat_response(id, model, completion))
+
+    def _submit(self, generation: GenerationRequest, *, param: str) -> Job:
+        try:
+            return self.scheduler.submit(generation)
+        except ServerBusyError as exc:
+            raise APIError(
+                429,
+                str(exc),
+                type="rate_limit_error",
+                code="server_busy",
+                headers={"Retry-After": str(self.settings.retry_after_s)},
+            ) from None
+        except (ContextLengthError, InvalidRequestError) as exc:
+            raise from_backend_error(exc, param=param) from None
+
+    # --- models --------------------------------------------------------------------------------
+
+    def _card(self) -> ModelCard:
+        return ModelCard(
+            id=self.settings.model_id,
+            created=self.started,
+            max_model_len=self.backend.capabilities.max_context,
+        )
+
+    def _check_model(self, name: str) -> None:
+        if name != self.settings.model_id:
+            raise APIError(
+                404,
+                f"the model {name!r} does not exist: this server serves {self.settings.model_id!r}",
+                param="model",
+                code="model_not_found",
+            )
+
+
+async def _events(
+    job: Job, formatter: CompletionStreamFormatter | ChatStreamFormatter
+) -> AsyncIterator[bytes]:
+    try:
+        if isinstance(formatter, ChatStreamFormatter):
+            yield encode_event(formatter.opening())
+        async for chunk in job:
+            for event in formatter.events(chunk):
+                yield encode_event(event)
+        yield DONE
+    except Exception as exc:  # the status line is sent already: report it in the stream
+        message = str(exc) if isinstance(exc, BackendError) else "generation failed; see the log"
+        yield encode_event(APIError(500, message, type="server_error").body())
+    finally:
+        job.close()
+
+
+async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:
+    """``await work``, unless the client disconnects first: then cancel it, return None."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(wait_for_disconnect(request.receive))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+    if not task.done() or task.cancelled():
+        return None
+    return task.result()
+
+
+def _json(model: BaseModel | dict[str, str]) -> Response:
+    body = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
+    return Response(body, media_type="application/json")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "unknown_url", 405: "method_not_allowed"}.get(exc.status_code)
+    message = {
+        404: f"unknown endpoint {request.url.path}; this server has /v1/models, "
+        "/v1/completions, /v1/chat/completions and /health",
+        405: f"{request.method} is not allowed on {request.url.path}",
+    }.get(exc.status_code, str(exc.detail))
+    return error_response(APIError(exc.status_code, message, code=code))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        APIError(
+            500,
+            "the server failed on this request; its log has the details",
+            type="server_error",
+            code="internal_error",
+        )
+    )

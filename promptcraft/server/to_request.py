@@ -1,0 +1,144 @@
+"""OpenAI request bodies → the backend's :class:`~promptcraft.backends.types.Request`.
+
+Fields this server cannot honour with the value given (``n=2``, ``echo``, a ``logit_bias``,
+tools) are refused with a 400 naming them, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends.requests import build_request
+from ..backends.types import Request
+from ..errors import InvalidRequestError
+from ..prompts.messages import Message
+from .errors import APIError, from_backend_error
+from .schemas import ChatCompletionRequest, ChatMessageIn, CompletionRequest
+
+__all__ = ["chat_request", "completion_request"]
+
+
+def completion_request(body: CompletionRequest) -> Request:
+    """The Request for ``POST /v1/completions``: one text prompt."""
+    prompt = body.prompt
+    if isinstance(prompt, list):
+        if len(prompt) != 1 or not isinstance(prompt[0], str):
+            raise APIError(
+                400,
+                "prompt must be one string (or a list holding one string): this server does "
+                "not take token ids or several prompts per request; send one request per prompt",
+                param="prompt",
+                code="invalid_value",
+            )
+        prompt = prompt[0]
+    _refuse(body.echo, "echo", "echo=true is not supported: the response holds the completion only")
+    _refuse(body.suffix is not None, "suffix", "suffix is not supported: this model only appends")
+    _refuse(
+        body.best_of not in (None, 1),
+        "best_of",
+        "best_of must be 1: this server returns one choice per request",
+    )
+    params = _sampling(body, max_tokens=body.max_tokens, logprobs=body.logprobs)
+    assert isinstance(prompt, str)
+    return _build(prompt, params)
+
+
+def chat_request(body: ChatCompletionRequest) -> Request:
+    """The Request for ``POST /v1/chat/completions``: the conversation so far."""
+    _refuse(
+        bool(body.tools) or body.tool_choice not in (None, "none"),
+        "tools",
+        "tools are not supported by this server's chat API; describe the tools in the system "
+        "message (promptcraft's agents do this for local models)",
+    )
+    if body.response_format is not None and body.response_format.type != "text":
+        raise APIError(
+            400,
+            f"response_format {body.response_format.type!r} is not supported; use 'text' "
+            "(promptcraft.generate_structured validates JSON output on the client side)",
+            param="response_format",
+            code="invalid_value",
+        )
+    _refuse(
+        body.top_logprobs is not None and not body.logprobs,
+        "top_logprobs",
+        "top_logprobs needs logprobs=true",
+    )
+    if body.max_tokens is not None and body.max_completion_tokens is not None:
+        _refuse(
+            body.max_tokens != body.max_completion_tokens,
+            "max_completion_tokens",
+            "max_tokens and max_completion_tokens disagree; send one of them",
+        )
+    max_tokens = body.max_completion_tokens or body.max_tokens
+    logprobs = (body.top_logprobs or 0) if body.logprobs else None
+    params = _sampling(body, max_tokens=max_tokens, logprobs=logprobs)
+    messages = [_message(i, m) for i, m in enumerate(body.messages)]
+    return _build(messages, params)
+
+
+def _sampling(
+    body: CompletionRequest | ChatCompletionRequest,
+    *,
+    max_tokens: int | None,
+    logprobs: int | None,
+) -> dict[str, Any]:
+    _refuse(
+        body.n not in (None, 1),
+        "n",
+        f"n must be 1 (got {body.n}): this server returns one choice per request; send "
+        "several requests (with different seeds) for several completions",
+    )
+    for name in ("presence_penalty", "frequency_penalty"):
+        value = getattr(body, name)
+        _refuse(
+            value not in (None, 0.0),
+            name,
+            f"{name} is not supported (only 0); use repetition_penalty (above 1 discourages "
+            "repeats)",
+        )
+    _refuse(bool(body.logit_bias), "logit_bias", "logit_bias is not supported")
+    top_k = body.top_k if body.top_k not in (-1, 0) else None
+    candidates = {
+        "max_tokens": max_tokens,
+        "temperature": body.temperature,
+        "top_p": body.top_p,
+        "stop": body.stop,
+        "seed": body.seed,
+        "logprobs": logprobs,
+        "top_k": top_k,
+        "min_p": body.min_p,
+        "repetition_penalty": body.repetition_penalty,
+        "min_tokens": body.min_tokens,
+        "ignore_eos": body.ignore_eos,
+    }
+    # Only what the client set: the backend fits an unset max_tokens to the context.
+    return {k: v for k, v in candidates.items() if v is not None}
+
+
+def _message(index: int, message: ChatMessageIn) -> Message:
+    content = message.content
+    if isinstance(content, list):
+        content = "".join(part.text for part in content)
+    role = "system" if message.role == "developer" else message.role
+    try:
+        return Message(
+            role=role,
+            content=content or "",
+            name=message.name,
+            tool_call_id=message.tool_call_id,
+        )
+    except ValueError as exc:  # pragma: no cover - the schema admits only valid fields
+        raise APIError(400, str(exc), param=f"messages[{index}]") from None
+
+
+def _build(prompt_or_messages: str | list[Message], params: dict[str, Any]) -> Request:
+    try:
+        return build_request(prompt_or_messages, None, params)
+    except InvalidRequestError as exc:
+        raise from_backend_error(exc, param="prompt") from None
+
+
+def _refuse(condition: bool, param: str, message: str) -> None:
+    if condition:
+        raise APIError(400, message, param=param, code="unsupported_value")
