@@ -80,7 +80,11 @@ def build_body(
                 field="tools",
             )
         body["prompt"] = request.prompt
-    body[token_param] = params.max_tokens
+    # Chat servers default to "what the context leaves", so an unset limit is left to them (a
+    # long prompt must not fail on our default); completion servers default to 16 tokens, so
+    # our documented default is sent there.
+    if request.messages is None or "max_tokens" in params.model_fields_set:
+        body[token_param] = params.max_tokens
     body.update(_sampling(params, official=official))
     if params.stop:
         body["stop"] = list(params.stop)

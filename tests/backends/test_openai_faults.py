@@ -309,9 +309,9 @@ def test_switched_token_parameter_is_remembered(
 ) -> None:
     refusal = error("Use 'max_completion_tokens' instead.", param="max_tokens")
     server.script(Reply(status=400, body=refusal), Reply(body=chat_answer()))
-    backend.chat(HI)
+    backend.chat(HI, max_tokens=16)
     server.script(Reply(body=chat_answer()))
-    backend.chat(HI)
+    backend.chat(HI, max_tokens=16)
     assert "max_completion_tokens" in server.received[0].json
 
 
@@ -322,7 +322,7 @@ def test_token_parameter_is_switched_only_once(
     back = error("Use 'max_tokens' instead.", param="max_completion_tokens")
     server.script(Reply(status=400, body=refusal), Reply(status=400, body=back))
     with pytest.raises(BadRequestError, match="Use 'max_tokens' instead"):
-        backend.chat(HI)
+        backend.chat(HI, max_tokens=16)
     assert len(server.received) == 2
 
 

@@ -375,3 +375,11 @@ def test_answer_without_usage_reports_zero_tokens() -> None:
 def test_answer_without_choices_is_an_error() -> None:
     with pytest.raises(BackendError, match="no 'choices'"):
         parse_completion({"object": "list"}, "chat", model="m", url=URL)
+
+
+def test_chat_body_leaves_an_unset_token_limit_to_the_server() -> None:
+    chat = build_request([{"role": "user", "content": "hi"}], None, {})
+    completion = build_request("hi", None, {})
+    options = {"stream": False, "token_param": "max_tokens", "official": False}
+    assert "max_tokens" not in build_body(chat, "m", **options)  # type: ignore[arg-type]
+    assert build_body(completion, "m", **options)["max_tokens"] == 256  # type: ignore[arg-type]
