@@ -480,6 +480,16 @@ def _markdown(rows: list[Row], args: argparse.Namespace, load: float, seconds: f
         "| --- | --- | --- | --- | --- |",
     ]
     lines += [f"| {r.name} | {r.ours} | {r.reference} | {r.ratio} | {r.goal} |" for r in rows]
+    lines += [
+        "",
+        "- *floor*: bytes one decoded token must read (every weight once, one embedding row, "
+        "the KV cache at the mean context) over the bandwidth of one large matrix-vector "
+        "product across a copy of the same weights, in the layout the engine uses.",
+        "- *the model's own matrix-vector products alone*: the same projections, one after "
+        "another, with nothing else; the gap to it is attention, norms, activations and Python.",
+        "- Timings are best-of-repeats with promptcraft and transformers interleaved; on a "
+        "shared 2-core machine, treat differences under ~10% as noise.",
+    ]
     return "\n".join(lines) + "\n"
 
 

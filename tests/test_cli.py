@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["render", "lint", "templates", "demo"]
+COMMANDS = ["render", "lint", "templates", "generate", "run", "serve", "demo"]
 
 
 def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None):
@@ -72,6 +72,8 @@ def test_render_chat_template_prints_messages_as_json_lines() -> None:
         (["render", "sentiment", "--vars-file", "missing.json"], "missing.json"),
         (["render", "sentiment", "--var", "text=x", "--count-tokens", "nope_base"], "nope_base"),
         (["lint", "does/not/exist.prompt"], "does/not/exist.prompt"),
+        (["generate", "hi", "--backend", "nope"], "unknown backend spec 'nope'"),
+        (["generate", "hi", "--temperature", "-1"], "temperature"),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line_and_no_traceback(args: list[str], needle: str) -> None:
@@ -117,3 +119,26 @@ def test_demo_render_only_shows_every_kind() -> None:
     assert result.returncode == 0, result.stderr
     for kind in ("prefix", "few-shot", "hybrid", "reverse", "chat"):
         assert f"=== {kind}:" in result.stdout
+
+
+def test_generate_streams_a_completion_with_usage() -> None:
+    result = run_cli("generate", "Question: 1 + 1\nAnswer:", "--max-tokens", "3", "--usage")
+    assert result.returncode == 0, result.stderr
+    assert "completion_tokens=" in result.stderr
+    assert result.stdout.endswith("\n")
+
+
+def test_run_uses_the_template_defaults_and_stops_at_the_observation() -> None:
+    tools = '[{"name": "calculator", "description": "evaluate", "args": {"expression": "string"}}]'
+    result = run_cli(
+        "run",
+        "tool_protocol",
+        "--var",
+        "question=What is 6 * 7?",
+        "--var",
+        f"tools={tools}",
+        "--usage",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Observation:" not in result.stdout  # the template's stop sequence
+    assert "finish_reason=" in result.stderr

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import demo, prompt_commands, serve_command
+from . import demo, generate_commands, prompt_commands, serve_command
 
 __all__ = ["register_all"]
 
-_MODULES: tuple[Any, ...] = (prompt_commands, demo, serve_command)
+_MODULES: tuple[Any, ...] = (prompt_commands, generate_commands, serve_command, demo)
 
 
 def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

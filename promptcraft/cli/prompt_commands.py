@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import InputValidationError, PromptcraftError
 
-__all__ = ["load_template", "parse_vars", "register"]
+__all__ = ["add_input_options", "load_template", "parse_vars", "register"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     render.add_argument("template", metavar="FILE_OR_NAME", help="a .prompt path or a name")
-    _add_input_options(render)
+    add_input_options(render)
     render.add_argument("--messages", action="store_true", help="print chat messages as JSON lines")
     render.add_argument(
         "--count-tokens",
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     templates.set_defaults(handler=_templates)
 
 
-def _add_input_options(parser: argparse.ArgumentParser) -> None:
+def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--var", metavar="KEY=VALUE", action="append", default=[], help="an input (repeatable)"
     )
