@@ -7,6 +7,8 @@ so a message can say exactly what to fix.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthenticationError",
     "BackendError",
@@ -118,10 +120,21 @@ class ModelLoadError(PromptcraftError):
 
 
 class BackendError(PromptcraftError):
-    """A backend failed to generate. ``status`` is the HTTP status for remote backends."""
+    """A backend failed to generate. ``status`` is the HTTP status for remote backends (None
+    when no answer came); ``server_message`` and ``code`` (such as "invalid_api_key") are the
+    server's own words, when it sent them."""
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        server_message: str | None = None,
+        code: str | None = None,
+    ):
         self.status = status
+        self.server_message = server_message
+        self.code = code
         super().__init__(message)
 
 
@@ -134,60 +147,36 @@ class ContextLengthError(BackendError):
         *,
         prompt_tokens: int | None = None,
         max_context: int | None = None,
-        status: int | None = None,
+        **details: Any,
     ):
         self.prompt_tokens = prompt_tokens
         self.max_context = max_context
-        super().__init__(message, status=status)
+        super().__init__(message, **details)
 
 
 class InvalidRequestError(BackendError, ValueError):
     """A generation request is malformed: an unknown or out-of-range parameter, or a bad
     message. ``field`` names it (``"temperature"``, ``"messages[2].role"``), when known."""
 
-    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, field: str | None = None, **details: Any):
         self.field = field
-        super().__init__(message, status=status)
+        super().__init__(message, **details)
 
 
 # --- remote backends (OpenAI-compatible servers) --------------------------------------------
-# Each carries the HTTP ``status`` (None when no answer came), the server's own
-# ``server_message`` and its machine-readable ``code`` (such as "invalid_api_key"), when sent.
 
 
 class AuthenticationError(BackendError):
     """The server refused the credentials (HTTP 401) or the permission (HTTP 403)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        server_message: str | None = None,
-        code: str | None = None,
-    ):
-        self.server_message = server_message
-        self.code = code
-        super().__init__(message, status=status)
 
 
 class RateLimitError(BackendError):
     """The server kept answering HTTP 429 (too many requests or tokens) after the retries.
     ``retry_after`` is the wait, in seconds, the server asked for last, when it said."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        server_message: str | None = None,
-        code: str | None = None,
-        retry_after: float | None = None,
-    ):
-        self.server_message = server_message
-        self.code = code
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: Any):
         self.retry_after = retry_after
-        super().__init__(message, status=status)
+        super().__init__(message, **details)
 
 
 class BadRequestError(InvalidRequestError):
@@ -195,54 +184,13 @@ class BadRequestError(InvalidRequestError):
     parameter it does not support, a malformed message. ``field`` is the parameter the server
     named, when it did."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        field: str | None = None,
-        server_message: str | None = None,
-        code: str | None = None,
-    ):
-        self.server_message = server_message
-        self.code = code
-        super().__init__(message, field=field, status=status)
-
 
 class ContextWindowExceededError(ContextLengthError, BadRequestError):
     """A server said the prompt plus ``max_tokens`` exceed the model's context. It is both a
     :class:`ContextLengthError` (as the local backend raises) and a :class:`BadRequestError`.
     ``prompt_tokens`` and ``max_context`` are read from the server's message when it says."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        server_message: str | None = None,
-        code: str | None = None,
-        prompt_tokens: int | None = None,
-        max_context: int | None = None,
-    ):
-        super().__init__(
-            message, prompt_tokens=prompt_tokens, max_context=max_context, status=status
-        )
-        self.server_message = server_message
-        self.code = code
-
 
 class BackendUnavailableError(BackendError):
     """The server could not be reached, dropped the connection, timed out, or kept failing
     (HTTP 5xx) after the retries."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        server_message: str | None = None,
-        code: str | None = None,
-    ):
-        self.server_message = server_message
-        self.code = code
-        super().__init__(message, status=status)
