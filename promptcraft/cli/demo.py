@@ -86,6 +86,12 @@ def run_demo(args: argparse.Namespace) -> int:
             backend = load_backend(f"local:{args.model}" if args.model else None)
         except ModelLoadError as exc:
             print(f"(no model: {exc}; showing the rendered prompts only)\n")
+        else:
+            print(
+                f"model: {backend!r}\n"
+                "An early bundled model: it follows the tool protocol reliably; for what it does "
+                "and does not yet do on each prompt kind, see models/pc-tiny/MODEL_CARD.md."
+            )
     for title, template, inputs in _demo_prompts():
         _rule(title)
         if template.kind == "chat":
