@@ -3,9 +3,11 @@ loaded through ``load_backend("local:PATH")``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scripted_openai_server import ScriptedServer, running
 
 from promptcraft.backends import LocalBackend, load_backend
 
@@ -101,3 +103,11 @@ def fresh_backend(tiny_model_dir: Path) -> LocalBackend:
     loaded = load_backend(f"local:{tiny_model_dir}")
     assert isinstance(loaded, LocalBackend)
     return loaded
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ScriptedServer]:
+    """A scripted OpenAI-compatible server on loopback (see scripted_openai_server.py), one per
+    test module; test_openai_serve.py overrides it with the real `promptcraft serve`."""
+    with running(ScriptedServer()) as live:
+        yield live

@@ -14,7 +14,6 @@ from scripted_openai_server import (
     ScriptedServer,
     chat_answer,
     chat_delta,
-    running,
     text_answer,
 )
 
@@ -31,12 +30,6 @@ from promptcraft.errors import (
 pytestmark = pytest.mark.timeout(60)
 
 HI = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ScriptedServer]:
-    with running(ScriptedServer()) as live:
-        yield live
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Iterator
 
 import pytest
-from scripted_openai_server import Reply, ScriptedServer, chat_answer, chat_delta, running
+from scripted_openai_server import Reply, ScriptedServer, chat_answer, chat_delta
 
 from promptcraft.backends import OpenAIBackend, load_backend
 from promptcraft.errors import AuthenticationError, BackendError, BackendUnavailableError
@@ -19,12 +19,6 @@ pytestmark = pytest.mark.timeout(60)
 
 KEY = "sk-proj-SECRET0123456789abcdef"
 HI = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ScriptedServer]:
-    with running(ScriptedServer()) as live:
-        yield live
 
 
 @pytest.fixture

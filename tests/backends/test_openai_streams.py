@@ -14,7 +14,6 @@ from scripted_openai_server import (
     ScriptedServer,
     chat_answer,
     chat_delta,
-    running,
     text_answer,
     usage_event,
 )
@@ -24,12 +23,6 @@ from promptcraft.backends import Chunk, Completion, OpenAIBackend, ToolCall, Usa
 pytestmark = pytest.mark.timeout(60)
 
 HI = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ScriptedServer]:
-    with running(ScriptedServer()) as live:
-        yield live
 
 
 @pytest.fixture
