@@ -6,6 +6,7 @@ from .family import Family
 from .in_context import InContextCipher, InContextLabels, InContextLookup, InContextTransform
 from .list_tasks import (
     CaesarShift,
+    CopyList,
     CountItems,
     DedupeWords,
     PickItem,
@@ -21,6 +22,7 @@ __all__ = ["FAMILIES", "TEXT_FAMILIES", "TOOL_FAMILIES", "kinds_of"]
 TEXT_FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
+        CopyList(),
         ReverseList(),
         SortWords(),
         DedupeWords(),

@@ -9,27 +9,27 @@ from dataclasses import dataclass
 from .family import Split, Wordings
 
 __all__ = [
+    "INSTRUCTION_FRAMES",
     "LABELS",
     "REVERSE_INSTRUCTIONS",
     "SYSTEM_PROMPTS",
     "TextFormat",
     "draw_format",
+    "frame_instruction",
 ]
+
+# Labels training draws from: any input word with any output word (130 pairs), so the model
+# learns the shape "<label>: ..." rather than a handful of label strings. The held-out pairs
+# share no word with these.
+_TRAIN_INPUT_LABELS = (
+    "Input", "Q", "Text", "Word", "Question", "List", "In", "Words", "Data", "Task",
+    "Item", "Example", "Prompt", "Case", "X",
+)  # fmt: skip
+_TRAIN_OUTPUT_LABELS = ("Output", "A", "Answer", "Result", "Out", "Reply", "Solution", "Y", "Value")
 
 # (input label, output label) of the example kinds and of labelled prefix prompts
 LABELS: dict[Split, tuple[tuple[str, str], ...]] = {
-    "train": (
-        ("Input", "Output"),
-        ("Q", "A"),
-        ("Text", "Answer"),
-        ("Word", "Result"),
-        ("Question", "Answer"),
-        ("List", "Result"),
-        ("In", "Out"),
-        ("Words", "Answer"),
-        ("Data", "Output"),
-        ("Task", "Answer"),
-    ),
+    "train": tuple((i, o) for i in _TRAIN_INPUT_LABELS for o in _TRAIN_OUTPUT_LABELS),
     "heldout": (("Query", "Response"), ("Given", "Expected"), ("Source", "Target")),
 }
 EXAMPLE_SEPARATORS = ("\n\n", "\n", "\n---\n")
@@ -55,6 +55,30 @@ REVERSE_INSTRUCTIONS = Wordings(
     ),
     heldout=("Recover the original input from the output, as in the examples.",),
 )
+
+
+# Text around a training instruction (half of the time), so that the task's own words, not
+# the exact sentence, identify it. Held-out wordings are never framed.
+INSTRUCTION_FRAMES: tuple[tuple[str, str], ...] = (
+    ("Task: ", ""),
+    ("Instruction: ", ""),
+    ("", " Answer with the result only."),
+    ("Please do this. ", ""),
+    ("Read the input. ", ""),
+    ("", " Be exact."),
+    ("Do the following: ", ""),
+    ("Your job: ", ""),
+    ("", " Reply with nothing else."),
+    ("Here is the task. ", ""),
+)
+
+
+def frame_instruction(wording: str, rng: random.Random, split: Split) -> str:
+    """``wording`` (Jinja source), inside a random frame half of the time in training."""
+    if split != "train" or not wording or rng.random() < 0.5:
+        return wording
+    before, after = rng.choice(INSTRUCTION_FRAMES)
+    return before + wording + after
 
 
 @dataclass(frozen=True)

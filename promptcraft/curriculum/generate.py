@@ -17,7 +17,7 @@ from typing import Any
 from .catalog import TEXT_FAMILIES, kinds_of
 from .chat_format import END_OF_TURN, render_chat
 from .family import Family, Split, Task
-from .formats import REVERSE_INSTRUCTIONS, SYSTEM_PROMPTS, draw_format
+from .formats import REVERSE_INSTRUCTIONS, SYSTEM_PROMPTS, draw_format, frame_instruction
 from .mixture import DEFAULT_MIXTURE, Mixture
 from .rendering import PromptSpec, render_inputs, reusable_inputs, reusable_prompt
 from .sample import SAMPLE_KINDS, Sample, SampleKind, Segment
@@ -122,12 +122,13 @@ def compose(kind: str, family: Family, task: Task, rng: random.Random, split: Sp
     demos = [{"input": i, "output": o} for i, o in task.demos]
     query, answer = task.query, task.answer
     if kind == "prefix":
-        instruction = family.instructions.pick(rng, split)
+        instruction = frame_instruction(family.instructions.pick(rng, split), rng, split)
         spec = PromptSpec("prefix", instruction, draw_format(rng, split, unlabelled_input=0.3))
     elif kind == "few_shot":
         spec = PromptSpec("few_shot", "", draw_format(rng, split))
     elif kind == "hybrid":
-        spec = PromptSpec("hybrid", family.instructions.pick(rng, split), draw_format(rng, split))
+        instruction = frame_instruction(family.instructions.pick(rng, split), rng, split)
+        spec = PromptSpec("hybrid", instruction, draw_format(rng, split))
     elif kind == "reverse":
         instruction = _reverse_instruction(family, bool(demos), rng, split)
         spec = PromptSpec("reverse", instruction, draw_format(rng, split))
@@ -158,7 +159,7 @@ def _chat_spec(family: Family, has_demos: bool, rng: random.Random, split: Split
     """The instruction as the system message (examples become earlier turns), or, without
     examples, half the time at the top of the user turn, under a generic system prompt or
     none."""
-    wording = family.instructions.pick(rng, split)
+    wording = frame_instruction(family.instructions.pick(rng, split), rng, split)
     if not has_demos and rng.random() < 0.5:
         system = SYSTEM_PROMPTS.pick(rng, split) if rng.random() < 0.6 else ""
         return PromptSpec("chat", system, request=wording)

@@ -15,6 +15,7 @@ from .words import LETTERS, NOUNS
 
 __all__ = [
     "CaesarShift",
+    "CopyList",
     "CountItems",
     "DedupeWords",
     "PickItem",
@@ -53,6 +54,10 @@ class ReverseList(Family):
             "Reverse the list.",
             "Give the same words, last one first.",
             "Put the items in the opposite order.",
+            "Write the list backwards.",
+            "Turn the list around.",
+            "Output the items in reversed order.",
+            "Start from the last word and go back to the first.",
         ),
         heldout=(
             "Flip the order of the items.",
@@ -77,6 +82,33 @@ class ReverseList(Family):
         return sep.join(words), sep.join(reversed(words))
 
 
+class CopyList(Family):
+    """Repeat the list exactly: the plain copying that reversing, sorting and deduplicating
+    build on."""
+
+    name = "copy_list"
+    kinds = _EXAMPLE_KINDS
+    instructions = Wordings(
+        train=(
+            "Copy the words.",
+            "Repeat the list exactly.",
+            "Write the same words again.",
+            "Say the list back.",
+            "Copy the list as it is.",
+            "Write the items out again in the same order.",
+            "Repeat the words.",
+        ),
+        heldout=("Echo the items unchanged.", "Reproduce the list word for word."),
+    )
+
+    def params(self, rng: random.Random) -> dict[str, Any]:
+        return _list_params(rng)
+
+    def instance(self, rng: random.Random, params: dict[str, Any]) -> tuple[str, str]:
+        text = params["sep"].join(_words(rng, rng.randint(2, 6)))
+        return text, text
+
+
 class SortWords(Family):
     name = "sort_words"
     kinds = _EXAMPLE_KINDS
@@ -87,6 +119,10 @@ class SortWords(Family):
             "Write the items sorted from A to Z.",
             "Sort the list alphabetically.",
             "Arrange the words alphabetically.",
+            "Sort the items.",
+            "List the words in A to Z order.",
+            "Write the words sorted by alphabet.",
+            "Give the list in alphabetical order.",
         ),
         heldout=("Order the words as a dictionary would.", "Alphabetize the list."),
     )
@@ -110,6 +146,10 @@ class DedupeWords(Family):
             "Write each word once, in the order it first appears.",
             "Delete every repeated item.",
             "Drop the duplicates from the list.",
+            "Write the list without repeats.",
+            "Remove the words that appear twice.",
+            "Give every word only once.",
+            "Deduplicate the list.",
         ),
         heldout=(
             "Keep only the first copy of each word.",
@@ -143,6 +183,9 @@ class CountItems(Family):
             "Say how many words there are.",
             "Count the items in the list.",
             "Give the number of words.",
+            "How many words are there?",
+            "Count how many items there are.",
+            "Say the number of items.",
         ),
         heldout=("What is the length of this list?", "Tell me the number of entries."),
     )
@@ -168,6 +211,10 @@ class PickItem(Family):
             "Write the {{ ordinal }} item of the list.",
             "Pick word {{ position }} from the list.",
             "Which word is in position {{ position }}?",
+            "Give word number {{ position }}.",
+            "What is the {{ ordinal }} word?",
+            "Find the {{ ordinal }} item.",
+            "Write the word at position {{ position }}.",
         ),
         heldout=("Return the {{ ordinal }} entry.", "Tell me the word at position {{ position }}."),
     )
@@ -195,6 +242,10 @@ class Uppercase(Family):
             "Make every letter uppercase.",
             "Rewrite in all caps.",
             "Change the words to upper case.",
+            "Write it in uppercase.",
+            "Use capital letters only.",
+            "Turn every letter into a capital.",
+            "Uppercase the text.",
         ),
         heldout=("Capitalize every letter.", "Shout it: use only capital letters."),
     )
@@ -225,6 +276,8 @@ class CaesarShift(Family):
             "Replace each letter with the one {{ shift }} after it.",
             "Apply a Caesar shift of {{ shift }}.",
             "Encode each letter by moving it {{ shift }} steps down the alphabet.",
+            "Shift the letters by {{ shift }}.",
+            "Move each letter {{ shift }} places on.",
         ),
         heldout=(
             "Advance each letter by {{ shift }} positions.",

@@ -47,6 +47,10 @@ class Arithmetic(Family):
             "Calculate the answer.",
             "Work out the value.",
             "Give the result of the calculation.",
+            "Do the arithmetic.",
+            "Calculate.",
+            "What is the result?",
+            "Compute the value of the expression.",
         ),
         heldout=("Evaluate the expression.", "What number does this come to?"),
     )
@@ -85,6 +89,9 @@ class ExtractField(Family):
             "Extract the {{ field }} from the record.",
             "Copy the {{ field }} field.",
             "Find the {{ field }}.",
+            "Give the {{ field }}.",
+            "Write the {{ field }} from the record.",
+            "Which {{ field }} is listed?",
         ),
         heldout=("Read off the {{ field }}.", "Which {{ field }} does the record give?"),
     )
@@ -116,6 +123,9 @@ class LookupValue(Family):
             "Give the number the table lists for the key.",
             "Use the table to answer: what is the key's value?",
             "Return the value stored under the key.",
+            "Look the key up.",
+            "Give the value of the key from the table.",
+            "Find the key in the table and write its value.",
         ),
         heldout=("Which value does the table hold for this key?", "Read the key's entry."),
     )

@@ -139,7 +139,8 @@ def render_wording(source: str, variables: Mapping[str, Any]) -> str:
     return _compiled_wording(source).render(**variables)
 
 
-@functools.lru_cache(maxsize=512)
+# Every layout of the training stream fits (about 130 label pairs x separators x kinds).
+@functools.lru_cache(maxsize=8192)
 def _reusable(
     kind: PromptKind, fmt: TextFormat | None, has_instruction: bool, has_request: bool
 ) -> PromptTemplate:

@@ -1,0 +1,371 @@
+"""Write a curriculum model's ``MODEL_CARD.md`` from its measured files.
+
+::
+
+    python -m promptcraft.curriculum.model_card models/pc-tiny
+
+Every figure on the card comes from a file the recipe or the evaluation wrote next to the
+weights: ``config.json`` (shape), ``training_log.json`` (the run), ``eval.json`` (the
+targets and every suite) and the weights file (size). The prose is fixed here; where it
+names a result, it reads it from those files too, so the card cannot drift from them (a test
+re-renders the bundled card and compares).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["CardFacts", "load_facts", "main", "render_model_card"]
+
+_KINDS = ("prefix", "few_shot", "hybrid", "reverse", "chat")
+_KIND_NAMES = {"few_shot": "few-shot (all k)"}
+
+
+class CardFacts(BaseModel):
+    """What the card reports, read from a model directory."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    config: dict[str, Any]
+    log: dict[str, Any]
+    report: dict[str, Any]
+    weights_mb: float
+    directory_mb: float
+
+
+def load_facts(model_dir: Path) -> CardFacts:
+    """Read the files the recipe and the evaluation wrote into ``model_dir``."""
+    files = [p for p in model_dir.iterdir() if p.is_file() and p.name != "MODEL_CARD.md"]
+    return CardFacts(
+        name=model_dir.name,
+        config=json.loads((model_dir / "config.json").read_text()),
+        log=json.loads((model_dir / "training_log.json").read_text()),
+        report=json.loads((model_dir / "eval.json").read_text()),
+        weights_mb=(model_dir / "model.safetensors").stat().st_size / 1e6,
+        directory_mb=sum(p.stat().st_size for p in files) / 1e6,
+    )
+
+
+def render_model_card(facts: CardFacts) -> str:
+    """The card's Markdown."""
+    return "\n".join(
+        [
+            *_header(facts),
+            *_architecture(facts),
+            *_recipe(facts),
+            *_evaluation(facts),
+            *_misses(facts),
+            *_choices(),
+            *_reproduce(facts),
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m promptcraft.curriculum.model_card",
+        description="Write MODEL_CARD.md of a curriculum-trained model from its training log "
+        "and evaluation report.",
+    )
+    parser.add_argument("model", type=Path, help="model directory (recipe + evaluate output)")
+    args = parser.parse_args(argv)
+    card = render_model_card(load_facts(args.model))
+    (args.model / "MODEL_CARD.md").write_text(card)
+    print(f"wrote {args.model / 'MODEL_CARD.md'}")
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _pct0(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _targets(facts: CardFacts) -> list[dict[str, Any]]:
+    return list(facts.report["targets"])
+
+
+def _header(facts: CardFacts) -> list[str]:
+    log = facts.log
+    met = [t for t in _targets(facts) if t["passed"]]
+    graded = [t for t in _targets(facts) if t["passed"] is not None]
+    return [
+        f"# {facts.name}",
+        "",
+        "promptcraft's bundled offline model: a "
+        f"{log['parameters'] / 1e6:.2f}M-parameter Llama-style decoder trained from scratch in "
+        f"{log['train_seconds'] / 60:.0f} minutes on {log['threads']} CPU cores, on a generated "
+        "curriculum written in promptcraft's own prompt formats (prefix, few-shot, hybrid, "
+        "reverse, chat) and its text tool protocol.",
+        "",
+        f"It meets {len(met)} of its {len(graded)} graded targets (table below). It is a demo "
+        "and test model for the prompt kinds and the agent protocol, not a useful assistant: "
+        "it follows the formats and the task families it was trained on, on new instances, "
+        "and generalises only partly to instruction wordings it never saw.",
+        "",
+    ]
+
+
+def _architecture(facts: CardFacts) -> list[str]:
+    c, log = facts.config, facts.log
+    eos = ", ".join(str(i) for i in c["eos_token_id"])
+    shape = log["recipe"]["shape"]
+    return [
+        "## Architecture",
+        "",
+        "| | |",
+        "| --- | --- |",
+        "| family | Llama (`LlamaForCausalLM` in `config.json`): RMSNorm, RoPE "
+        f"(θ = {c['rope_theta']:g}), SwiGLU, grouped-query attention |",
+        f"| parameters | {log['parameters']:,} (tied input and output embeddings) |",
+        f"| shape | d = {c['hidden_size']}, {c['num_hidden_layers']} layers, "
+        f"{c['num_attention_heads']} query heads and {c['num_key_value_heads']} key/value heads "
+        f"(head_dim {c['head_dim']}), SwiGLU width {c['intermediate_size']} |",
+        f"| context | {c['max_position_embeddings']} positions; training rows were "
+        f"{log['recipe']['row_len'] - 1} tokens, so longer prompts are outside what it saw "
+        f"(shape default context {shape['context']}) |",
+        f"| vocabulary | {c['vocab_size']}: a byte-level BPE learned by "
+        "`promptcraft.bpe_training` on curriculum text "
+        f"({log['recipe']['tokenizer_samples']:,} samples), digits split one per token, plus "
+        "the special tokens `<|endoftext|>`, `<|system|>`, `<|user|>`, `<|assistant|>`, "
+        "`<|tool|>` and `<|end|>` |",
+        f"| stop tokens | ids {eos} (`<|endoftext|>`, `<|end|>`), also in "
+        "`generation_config.json` |",
+        "| chat format | `<|role|>\\n content <|end|>\\n` per message, in `chat_template.jinja` "
+        "and `tokenizer_config.json` |",
+        f"| weights | float32 safetensors, {facts.weights_mb:.1f} MB; the directory is "
+        f"{facts.directory_mb:.1f} MB |",
+        "",
+    ]
+
+
+def _recipe(facts: CardFacts) -> list[str]:
+    log = facts.log
+    recipe, train = log["recipe"], log["recipe"]["train"]
+    tokens_per_s = log["tokens_seen"] / log["train_seconds"]
+    return [
+        "## Training recipe",
+        "",
+        "`promptcraft/curriculum/recipe.py` (trainer: `promptcraft/nn/train.py`, packing: "
+        "`promptcraft/nn/packing.py`).",
+        "",
+        f"- **Data.** {recipe['train_samples']:,} samples of the curriculum's train split "
+        f"(seed {recipe['seed']}), drawn from `promptcraft/curriculum/mixture.py`'s default "
+        "mixture, tokenized and packed whole into rows (never split across rows).",
+        "- **Loss.** Completion tokens and the appended end token only, with prompt weight "
+        f"{recipe['prompt_weight']:g}; in tool transcripts that is the `Action:` lines and the "
+        "final answer (observations and the deliberately failed calls weigh 0).",
+        "- **Packing.** A block-diagonal causal mask keeps packed samples from seeing each "
+        "other and positions restart at 0 per sample, so each sample is learned as it is used: "
+        "alone at the start of the context.",
+        f"- **Optimizer.** AdamW, betas {tuple(train['betas'])}, weight decay "
+        f"{train['weight_decay']:g} on matrices; peak learning rate {train['lr']:g} after "
+        f"{train['warmup_steps']} warmup steps, cosine to {train['lr'] * train['min_lr_ratio']:g}"
+        f"; gradients clipped at {train['grad_clip']:g}; batches of {train['batch_rows']} rows "
+        f"× {recipe['row_len'] - 1} tokens; bfloat16 autocast "
+        f"{'on' if train['bf16'] else 'off'} with float32 master weights.",
+        f"- **Budget.** Wall clock, {train['time_budget_s'] / 60:.0f} minutes: the learning "
+        "rate follows elapsed time, so the cosine reaches its floor whatever throughput the "
+        "shared machine gives.",
+        f"- **Run.** {log['steps']:,} steps, {log['tokens_seen'] / 1e6:.1f}M tokens seen "
+        f"({log['loss_tokens_seen'] / 1e6:.2f}M carrying loss), {log['epochs']:.2f} epochs, "
+        f"{log['train_seconds']:,.0f} s of training ({log['wall_seconds']:,.0f} s for the whole "
+        f"recipe), {tokens_per_s / 1000:.1f}k tokens/s on {log['threads']} threads "
+        f"({log['machine']}). Final held-out completion loss {log['final_eval_loss']:.3f}.",
+        "- **Logs.** `training_log.json`: the run summary and every log record (step, tokens, "
+        "loss, held-out loss, learning rate, tokens/s).",
+        "",
+        "![loss curve](loss_curve.png)",
+        "",
+    ]
+
+
+def _suites(facts: CardFacts) -> list[dict[str, Any]]:
+    return list(facts.report["suites"])
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _evaluation(facts: CardFacts) -> list[str]:
+    report = facts.report
+    lines = [
+        "## Evaluation",
+        "",
+        f"{report['n_per_suite']} held-out items per suite (family × kind × shots × wording "
+        'split), greedy, through the public API: `pc.load_backend("local:PATH")` and '
+        "`tmpl.run(backend, ...)`; tool questions run the text protocol with the real tools' "
+        f"results fed back. The evaluation took {report['seconds']:.0f} s.",
+        "",
+        "- *held-out instances*: new draws (their own seed), training wordings;",
+        "- *held-out wordings*: instruction wordings, labels, system prompts and tool question "
+        "templates that training never saw.",
+        "",
+        "| target | goal | measured | n | |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for t in _targets(facts):
+        goal = "report" if t["threshold"] is None else f"≥ {_pct0(t['threshold'])}"
+        verdict = ""
+        if t["passed"] is True:
+            verdict = "met"
+        elif t["passed"] is False:
+            verdict = f"missed by {100 * (t['threshold'] - t['value']):.0f} points"
+        lines.append(f"| {t['target']} | {goal} | {_pct(t['value'])} | {t['n']} | {verdict} |")
+    lines += ["", "By prompt kind and wording split (exact match, mean over suites):", ""]
+    lines += ["| kind | training wordings | held-out wordings |", "| --- | --- | --- |"]
+    by_kind: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+    for s in _suites(facts):
+        by_kind[(s["kind"], s["wording"])].append(s["exact_match"])
+    for kind in (*_KINDS, "tool"):
+        train, held = _mean(by_kind[(kind, "train")]), _mean(by_kind[(kind, "heldout")])
+        lines.append(f"| {_KIND_NAMES.get(kind, kind)} | {_pct(train)} | {_pct(held)} |")
+    lines += ["", *_family_table(facts), ""]
+    lines += [
+        "`eval.md` (next to this card) holds every suite's score; `eval.json` holds the same "
+        "with a few failures per suite to read.",
+        "",
+    ]
+    return lines
+
+
+def _family_table(facts: CardFacts) -> list[str]:
+    """Per family: prefix (train / held-out wording), best few-shot k, reverse, chat."""
+    cells: defaultdict[str, dict[str, float]] = defaultdict(dict)
+    for s in _suites(facts):
+        cells[s["family"]][f"{s['kind']}/{s['k']}/{s['wording']}"] = s["exact_match"]
+    columns = (
+        ("prefix", "prefix/0/train"),
+        ("prefix, held-out wording", "prefix/0/heldout"),
+        ("few-shot k=0", "few_shot/0/train"),
+        ("few-shot k=4", "few_shot/4/train"),
+        ("hybrid k=2", "hybrid/2/train"),
+        ("reverse k=0", "reverse/0/train"),
+        ("chat k=0", "chat/0/train"),
+    )
+    lines = [
+        "Per task family (training wordings unless marked; blank: not a kind of that family):",
+        "",
+        "| family | " + " | ".join(name for name, _ in columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+    ]
+    for family, scores in cells.items():
+        row = [_pct0(scores[key]) if key in scores else "" for _, key in columns]
+        if any(row):
+            lines.append(f"| {family} | " + " | ".join(row) + " |")
+    return lines
+
+
+def _misses(facts: CardFacts) -> list[str]:
+    missed = [t for t in _targets(facts) if t["passed"] is False]
+    if not missed:
+        return []
+    weakest = sorted(
+        (s for s in _suites(facts) if s["wording"] == "train" and s["kind"] != "tool"),
+        key=lambda s: s["exact_match"],
+    )[:5]
+    lines = ["### Where the targets are missed", ""]
+    lines += [
+        f"- {t['target']}: {_pct(t['value'])} against {_pct0(t['threshold'])}." for t in missed
+    ]
+    lines += [
+        "",
+        "The weakest suites on training wordings (family, kind, k: exact match; a failure):",
+        "",
+    ]
+    for s in weakest:
+        failure = s["examples"][0] if s["examples"] else None
+        shown = (
+            f" Expected `{failure['expected']}`, got `{failure['got'].strip()}`." if failure else ""
+        )
+        lines.append(f"- {s['family']}, {s['kind']}, k={s['k']}: {_pct0(s['exact_match'])}.{shown}")
+    lines += [
+        "",
+        "What was tried, in order (each run is one ~55-minute CPU budget):",
+        "",
+        "1. The first run (same model, shape and budget; a quarter of the samples were tool "
+        "transcripts; 10 label pairs; its `eval.json` is in git history at commit `f6102e9`) "
+        "learned the formats and the tool protocol (100%) but scored 36.7% on prefix prompts, "
+        "3.5% with held-out wordings, 14.8% at 4 shots and 20.0% on reverse prompts.",
+        "2. This run keeps the model and budget and changes the curriculum: labels drawn from "
+        "135 pairs instead of 10; training instructions framed by ten surrounding phrases and "
+        "about 40% more wordings per family; a plain copy family (`copy_list`) for the copying "
+        "that reversing and sorting build on; tool transcripts cut from 25% to 14% of samples "
+        "in favour of the list, reverse and few-shot kinds. Prefix, 4-shot, reverse and "
+        "held-out-wording scores rose; chat, which lost samples, fell.",
+        "",
+        "What would most likely help next (a judgement from one probe, not a measurement of a "
+        "fix): the model does not copy reliably even when asked to copy. Teacher-forced on "
+        "`Copy the words.` with `hat knife towel lamp`, it gives the right next word only "
+        "1-56% of the probability and spreads the rest over nouns that are not in the input, "
+        "so the copying (induction) circuit has not formed. Ordinary language-model training "
+        "forms it from repeated text inside the context, and this recipe puts no loss on "
+        "prompt tokens (including the demonstrations' outputs): the 6-minute pilot that chose "
+        "that measured too early to see such a circuit. The next run should weight the "
+        "demonstrations' outputs (and perhaps the whole prompt) and train copying first; a "
+        "larger token budget (a GPU run of the same recipe) would also help, since the "
+        "training loss was still falling at the end.",
+        "",
+    ]
+    return lines
+
+
+def _choices() -> list[str]:
+    """Measurements behind the recipe's choices, made before the run by the committed scripts
+    named in each item (their figures are copied here; rerun them to check)."""
+    return [
+        "## Measurements behind the choices",
+        "",
+        "- **Model size** (`python benchmarks/train_throughput.py --threads 2 --steps 4 --only "
+        "d192-L6 d256-L6 d256-L8`; full training steps on 16 × 256-token rows, bf16 autocast, "
+        "2 threads): d192 × 6 layers (2.83M) 11.6k tokens/s; d256 × 8 layers (6.33M) 6.6k "
+        "tokens/s; the chosen d192 × 8 layers trains at 8.0–8.8k tokens/s uncontended, the "
+        "most capacity that still sees over 20M tokens in the hour.",
+        "- **bfloat16 autocast** (same script, tokens per 2 CPU-seconds): float32 eager 1,889; "
+        "bf16 eager 3,086 (1.6× faster); torch.compile gave 2,491 (float32) and 2,788 (bf16) "
+        "after 144 s and 40 s of compiling, so the recipe runs bf16 eager.",
+        "- **Prompt-token loss weight** (two 6-minute pilots of the recipe with "
+        "`--prompt-weight 0` and `0.1`, 40,000 samples, 1 thread each): held-out completion "
+        "loss 0.896 against 1.000, so prompt tokens carry no loss.",
+        "",
+    ]
+
+
+def _reproduce(facts: CardFacts) -> list[str]:
+    train = facts.log["recipe"]["train"]
+    return [
+        "## Reproducing every number",
+        "",
+        'From the repository root, with the `train` extra installed (`pip install -e ".[train]"`):',
+        "",
+        "```bash",
+        f"python -m promptcraft.curriculum.recipe --out models/{facts.name} "
+        f"--minutes {train['time_budget_s'] / 60:.0f} --seed {facts.log['recipe']['seed']} "
+        f"--threads {facts.log['threads']}",
+        f"python -m promptcraft.curriculum.evaluate --model models/{facts.name} "
+        f"--out models/{facts.name}/eval.json --n {facts.report['n_per_suite']}",
+        f"python -m promptcraft.curriculum.model_card models/{facts.name}",
+        "```",
+        "",
+        "The data, the tokenizer, the initialisation and the batch order are seeded and "
+        "reproduce exactly. The wall-clock budget does not: a busier or quieter machine trains "
+        "for a different number of steps.",
+        "",
+    ]
+
+
+if __name__ == "__main__":
+    main()

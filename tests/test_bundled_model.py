@@ -1,0 +1,87 @@
+"""The bundled model as shipped: transformers agrees with us on it, and its card is true."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import promptcraft as pc
+from promptcraft.backends.local import bundled_model_dir
+from promptcraft.curriculum.evaluate import score_suite
+from promptcraft.curriculum.evaluation import eval_suites
+from promptcraft.curriculum.model_card import load_facts, render_model_card
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+MODEL_DIR = bundled_model_dir()
+
+
+@pytest.fixture(scope="module")
+def backend() -> pc.LocalBackend:
+    return pc.load_backend()
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    return json.loads((MODEL_DIR / "eval.json").read_text())
+
+
+def test_transformers_greedy_matches_local_backend_for_32_tokens(backend) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    prompt = pc.PrefixPrompt("Reverse the order of the words.").render(input="cat dog sun")
+    hf_tokenizer = AutoTokenizer.from_pretrained(MODEL_DIR)
+    ids = hf_tokenizer(prompt, return_tensors="pt").input_ids
+    assert ids[0].tolist() == backend.tokenizer.encode(prompt)
+    hf_model = AutoModelForCausalLM.from_pretrained(MODEL_DIR).eval()
+    with torch.no_grad():
+        theirs = hf_model.generate(
+            ids, max_new_tokens=32, min_new_tokens=32, do_sample=False, pad_token_id=0
+        )[0, ids.shape[1] :]
+    # min_tokens, like min_new_tokens, holds EOS back so both produce 32 tokens
+    ours = backend.generate(prompt, max_tokens=32, min_tokens=32, temperature=0)
+    assert ours.usage.completion_tokens == 32
+    assert ours.text == hf_tokenizer.decode(theirs)
+
+
+def test_model_card_is_rendered_from_the_shipped_measurements() -> None:
+    card = (MODEL_DIR / "MODEL_CARD.md").read_text()
+    assert card == render_model_card(load_facts(MODEL_DIR)), (
+        "MODEL_CARD.md is stale: run `python -m promptcraft.curriculum.model_card models/pc-tiny`"
+    )
+
+
+def test_card_parameter_count_is_the_models(backend, report) -> None:
+    log = json.loads((MODEL_DIR / "training_log.json").read_text())
+    assert log["parameters"] == sum(p.numel() for p in backend.decoder.parameters())
+
+
+@pytest.mark.parametrize(
+    ("family", "kind", "k", "wording"),
+    [
+        ("caesar", "prefix", 0, "train"),
+        ("icl_labels", "few_shot", 4, "train"),
+        ("tool_arithmetic", "tool", 0, "train"),
+    ],
+)
+def test_reported_suite_score_reproduces(backend, report, family, kind, k, wording) -> None:
+    (suite,) = eval_suites(
+        n=report["n_per_suite"],
+        seed=report["seed"],
+        families=[family],
+        kinds=[kind],
+        shots=[k],
+        wordings=[wording],
+    )
+    (reported,) = [
+        s
+        for s in report["suites"]
+        if (s["family"], s["kind"], s["k"], s["wording"]) == (family, kind, k, wording)
+    ]
+    assert score_suite(backend, suite).exact_match == pytest.approx(reported["exact_match"])
+
+
+def test_bundled_model_directory_is_under_50_mb() -> None:
+    assert load_facts(MODEL_DIR).directory_mb < 50
