@@ -86,13 +86,64 @@ _EXPORTS: dict[str, str] = {
     "Chunk": "promptcraft.backends.types",
     "Capabilities": "promptcraft.backends.types",
     "Request": "promptcraft.backends.types",
-    "ToolCall": "promptcraft.backends.types",
+    "ToolCall": "promptcraft.prompts.messages",
     "load_backend": "promptcraft.backends.spec",
     "parse_backend_spec": "promptcraft.backends.spec",
     "BackendSpec": "promptcraft.backends.spec",
     "ChatTemplate": "promptcraft.backends.chat_template",
     "load_model": "promptcraft.nn.checkpoint",
     "save_model": "promptcraft.nn.checkpoint",
+    "tool": "promptcraft.agents.tools",
+    "Tool": "promptcraft.agents.tools",
+    "ToolArgumentsError": "promptcraft.agents.tools",
+    "ToolTimeoutError": "promptcraft.agents.tools",
+    "Agent": "promptcraft.agents.agent",
+    "AgentResult": "promptcraft.agents.records",
+    "AgentStep": "promptcraft.agents.records",
+    "AgentEvent": "promptcraft.agents.records",
+    "StepStart": "promptcraft.agents.records",
+    "ModelText": "promptcraft.agents.records",
+    "ToolCallEvent": "promptcraft.agents.records",
+    "ToolResultEvent": "promptcraft.agents.records",
+    "RetryPrompt": "promptcraft.agents.records",
+    "FinalOutput": "promptcraft.agents.records",
+    "calculator": "promptcraft.agents.builtin_tools",
+    "lookup": "promptcraft.agents.builtin_tools",
+    "today": "promptcraft.agents.builtin_tools",
+    "AgentError": "promptcraft.errors",
+    "ToolError": "promptcraft.errors",
+    "ScriptedBackend": "promptcraft.backends.testing",
+    "FunctionBackend": "promptcraft.backends.testing",
+    "evaluate": "promptcraft.evaluation.run",
+    "EvalReport": "promptcraft.evaluation.report",
+    "VariantResult": "promptcraft.evaluation.report",
+    "ItemResult": "promptcraft.evaluation.report",
+    "Selection": "promptcraft.evaluation.variants",
+    "Metric": "promptcraft.evaluation.metrics",
+    "MetricResult": "promptcraft.evaluation.metrics",
+    "ResponseCache": "promptcraft.evaluation.response_cache",
+    "load_dataset": "promptcraft.evaluation.dataset",
+    "EvaluationError": "promptcraft.errors",
+    "DatasetError": "promptcraft.errors",
+    "tune": "promptcraft.tuning.api",
+    "run_tuning": "promptcraft.tuning.api",
+    "TuningReport": "promptcraft.tuning.api",
+    "TuningConfig": "promptcraft.tuning.trainer",
+    "load_adapter": "promptcraft.tuning.adapter",
+    "AdapterInfo": "promptcraft.tuning.adapter",
+    "TuningDataError": "promptcraft.errors",
+    "AdapterError": "promptcraft.errors",
+    "generate_structured": "promptcraft.structured.generate",
+    "agenerate_structured": "promptcraft.structured.generate",
+    "generate_structured_result": "promptcraft.structured.generate",
+    "agenerate_structured_result": "promptcraft.structured.generate",
+    "StructuredResult": "promptcraft.structured.generate",
+    "choices": "promptcraft.structured.constraints",
+    "regex": "promptcraft.structured.constraints",
+    "json_schema": "promptcraft.structured.constraints",
+    "Constraint": "promptcraft.structured.constraints",
+    "ConstraintError": "promptcraft.errors",
+    "StructuredOutputError": "promptcraft.errors",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -102,21 +153,41 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .agents.agent import Agent
+    from .agents.builtin_tools import calculator, lookup, today
+    from .agents.records import (
+        AgentEvent,
+        AgentResult,
+        AgentStep,
+        FinalOutput,
+        ModelText,
+        RetryPrompt,
+        StepStart,
+        ToolCallEvent,
+        ToolResultEvent,
+    )
+    from .agents.tools import Tool, ToolArgumentsError, ToolTimeoutError, tool
     from .backends.base import Backend
     from .backends.chat_template import ChatTemplate
     from .backends.local import LocalBackend
     from .backends.openai import OpenAIBackend
     from .backends.retry import RetryPolicy
     from .backends.spec import BackendSpec, load_backend, parse_backend_spec
+    from .backends.testing import FunctionBackend, ScriptedBackend
     from .backends.types import Capabilities, Chunk, Completion, Request, ToolCall
     from .bpe_training import train_bpe
     from .errors import (
+        AdapterError,
+        AgentError,
         AuthenticationError,
         BackendError,
         BackendUnavailableError,
         BadRequestError,
+        ConstraintError,
         ContextLengthError,
         ContextWindowExceededError,
+        DatasetError,
+        EvaluationError,
         InputValidationError,
         InvalidRequestError,
         MissingInputError,
@@ -124,13 +195,22 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PromptcraftError,
         PromptError,
         RateLimitError,
+        StructuredOutputError,
         TemplateNotFoundError,
         TemplateRenderError,
         TemplateSecurityError,
         TemplateSyntaxError,
         TokenBudgetError,
         TokenizerError,
+        ToolError,
+        TuningDataError,
     )
+    from .evaluation.dataset import load_dataset
+    from .evaluation.metrics import Metric, MetricResult
+    from .evaluation.report import EvalReport, ItemResult, VariantResult
+    from .evaluation.response_cache import ResponseCache
+    from .evaluation.run import evaluate
+    from .evaluation.variants import Selection
     from .generation_types import FinishReason, TokenLogprob, TopLogprob, Usage
     from .nn.checkpoint import load_model, save_model
     from .params import GenerationParams
@@ -154,6 +234,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .prompts.similarity import BM25, EmbeddingSimilarity, SimilarityScorer
     from .prompts.specs import GenerationDefaults, LayoutSpec, OutputSpec, SelectSpec
     from .prompts.template import PromptTemplate, RenderedPrompt
+    from .structured.constraints import Constraint, choices, json_schema, regex
+    from .structured.generate import (
+        StructuredResult,
+        agenerate_structured,
+        agenerate_structured_result,
+        generate_structured,
+        generate_structured_result,
+    )
     from .tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
     from .tokenizer_files import (
         load_hf_tokenizer_json,
@@ -162,3 +250,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_vocab_merges,
     )
     from .tokenizer_writers import save_hf_tokenizer, save_tiktoken
+    from .tuning.adapter import AdapterInfo, load_adapter
+    from .tuning.api import TuningReport, run_tuning, tune
+    from .tuning.trainer import TuningConfig

@@ -7,15 +7,24 @@ so a message can say exactly what to fix.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .generation_types import Usage
 
 __all__ = [
+    "AdapterError",
+    "AgentError",
     "AuthenticationError",
     "BackendError",
     "BackendUnavailableError",
     "BadRequestError",
+    "ConstraintError",
     "ContextLengthError",
     "ContextWindowExceededError",
+    "DatasetError",
+    "EvaluationError",
     "InputValidationError",
     "InvalidRequestError",
     "MissingInputError",
@@ -23,12 +32,15 @@ __all__ = [
     "PromptError",
     "PromptcraftError",
     "RateLimitError",
+    "StructuredOutputError",
     "TemplateNotFoundError",
     "TemplateRenderError",
     "TemplateSecurityError",
     "TemplateSyntaxError",
     "TokenBudgetError",
     "TokenizerError",
+    "ToolError",
+    "TuningDataError",
 ]
 
 
@@ -194,3 +206,111 @@ class ContextWindowExceededError(ContextLengthError, BadRequestError):
 class BackendUnavailableError(BackendError):
     """The server could not be reached, dropped the connection, timed out, or kept failing
     (HTTP 5xx) after the retries."""
+
+
+def _located(message: str, path: str | None, line: int | None, *, item: str) -> str:
+    """``path:line: message`` for data read from a file; ``<item> N: message`` for data given
+    as a Python list (``line`` is then the 1-based position)."""
+    if path is not None:
+        where = f"{path}:{line}" if line is not None else path
+    else:
+        where = f"{item} {line}" if line is not None else ""
+    return f"{where}: {message}" if where else message
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+class EvaluationError(PromptcraftError):
+    """An evaluation cannot run as asked: an unknown metric, a selection spec that does not
+    parse, a metric function that cannot be imported."""
+
+
+class DatasetError(EvaluationError):
+    """An evaluation dataset is empty or malformed, or a row lacks an input a template needs.
+    ``path`` and ``line`` locate the row: the 1-based line of a JSONL file, or, for rows given
+    as a Python list (``path`` None), the row's 1-based position."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.message, self.path, self.line = message, path, line
+        super().__init__(_located(message, path, line, item="row"))
+
+
+# --- agents ----------------------------------------------------------------------------------
+
+
+class ToolError(PromptcraftError):
+    """Raised by a tool to tell the model what went wrong (``"no entry for 'pens'"``): the
+    message becomes the call's observation, as ``error: <message>``, and the model may retry.
+    ``tool`` names the tool, when known."""
+
+    def __init__(self, message: str, *, tool: str | None = None):
+        self.message = message
+        self.tool = tool
+        super().__init__(message)
+
+
+class AgentError(PromptcraftError):
+    """An agent run ended without an answer: ``max_steps`` ran out, a retry budget (a
+    tool's, or the output's) was spent, or the run outgrew the model's context. ``reason``
+    says which (``"max_steps"``, ``"tool_retries"``, ``"output_retries"``,
+    ``"context_length"``); ``steps`` is the full trace of the run
+    (:class:`~promptcraft.agents.AgentStep` records) and ``usage`` the tokens it spent."""
+
+    def __init__(self, message: str, *, reason: str, steps: Sequence[Any] = (), usage: Any = None):
+        self.reason = reason
+        self.steps = list(steps)
+        self.usage = usage
+        super().__init__(message)
+
+
+# --- tuning ----------------------------------------------------------------------------------
+
+
+class TuningDataError(PromptcraftError):
+    """Tuning data is empty or malformed, or an example does not fit the model's context.
+    ``path`` and ``line`` locate the example: the 1-based line of a JSONL file, or, for
+    examples given as a Python list (``path`` None), the example's 1-based position."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.message, self.path, self.line = message, path, line
+        super().__init__(_located(message, path, line, item="example"))
+
+
+class AdapterError(ModelLoadError):
+    """An adapter file cannot be used: it is not a promptcraft adapter, or it was trained on
+    another base model. ``path`` names the adapter file."""
+
+
+# --- structured output ------------------------------------------------------------------------
+
+
+class ConstraintError(PromptcraftError, ValueError):
+    """A constraint on the output cannot be built: an empty list of choices, a regular
+    expression that does not compile, or an invalid (or unsupported) JSON schema. ``kind`` is
+    ``"choices"``, ``"regex"`` or ``"json_schema"``; ``path`` points inside a schema
+    (``"properties.age.type"``), when known."""
+
+    def __init__(self, message: str, *, kind: str, path: str | None = None):
+        self.kind = kind
+        self.path = path
+        super().__init__(message)
+
+
+class StructuredOutputError(PromptcraftError):
+    """The model's output still did not parse or validate after the retries. ``outputs`` are
+    the raw outputs, one per attempt; ``errors`` the validation message of each; ``usage`` the
+    tokens of all attempts together."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outputs: list[str],
+        errors: list[str],
+        usage: Usage | None = None,
+    ):
+        self.outputs = outputs
+        self.errors = errors
+        self.usage = usage
+        super().__init__(message)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["render", "lint", "templates", "generate", "run", "serve", "demo"]
+COMMANDS = ["render", "lint", "templates", "generate", "run", "serve", "demo", "eval", "tune"]
 
 
 def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None):

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -30,7 +30,11 @@ from ..tokenizer import Tokenizer
 from .base import Backend
 from .chat_template import ChatTemplate
 from .concurrency import BackgroundIterator, iterate_in_thread
+from .requests import MessagesLike, ParamsLike, build_request
 from .types import Capabilities, Chunk, Completion, Request
+
+if TYPE_CHECKING:
+    from ..structured.automaton import TokenAutomaton
 
 __all__ = ["LocalBackend", "Truncation", "bundled_model_dir"]
 
@@ -94,7 +98,9 @@ class LocalBackend(Backend):
             streaming=True,
             logprobs=True,
             native_tool_calls=False,
-            constrained_decoding=False,
+            # constraint= (choices, regex, JSON schema), and response_format mapped onto it.
+            constrained_decoding=True,
+            response_format=True,
             prefix_cache=True,
             max_context=self.max_context,
         )
@@ -109,9 +115,11 @@ class LocalBackend(Backend):
         dtype: str | torch.dtype | None = None,
         max_context: int | None = None,
         truncate: Truncation | None = None,
+        adapter: str | os.PathLike[str] | None = None,
     ) -> LocalBackend:
         """Load a Hugging Face layout checkpoint directory; ``None`` loads the bundled model.
-        ``dtype``: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` or ``"auto"``."""
+        ``dtype``: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` or ``"auto"``.
+        ``adapter``: a file written by ``pc.tune`` / ``promptcraft tune`` for this model."""
         start = time.perf_counter()
         directory = bundled_model_dir() if path is None else Path(path)
         try:
@@ -135,15 +143,57 @@ class LocalBackend(Backend):
             truncate=truncate,
             chat_template_origin=str(template_file),
         )
+        if adapter is not None:
+            from ..tuning.adapter import attach_adapter
+
+            attach_adapter(backend, adapter)
         backend.load_seconds = time.perf_counter() - start
         return backend
+
+    def generate_batch(
+        self,
+        prompts: Sequence[str | MessagesLike],
+        params: ParamsLike = None,
+        **overrides: Any,
+    ) -> list[Completion]:
+        """Complete several prompts (texts, or conversations for chat) in one decoder batch.
+        The prefix they all share (an instruction, few-shot examples) is computed once, and a
+        batch that starts like the previous one reuses it from the cache. Each completion is
+        what ``generate``/``chat`` returns for its prompt alone, up to float rounding."""
+        requests = [build_request(p, params, overrides, self.capabilities) for p in prompts]
+        if any(
+            getattr(r, "constraint", None) is not None or r.response_format is not None
+            for r in requests
+        ):  # constrained decoding runs one sequence at a time
+            return [self._complete(r) for r in requests]
+        prepared = [self._prepare(r) for r in requests]
+        # A long prompt may get a shorter max_tokens from _fit_context: batch equal params only.
+        groups: dict[str, list[int]] = {}
+        for i, (_, fitted) in enumerate(prepared):
+            groups.setdefault(fitted.model_dump_json(), []).append(i)
+        completions: list[Completion | None] = [None] * len(prepared)
+        with self._lock:
+            for rows in groups.values():
+                outs = self.generator.generate_batch(
+                    [prepared[i][0] for i in rows], prepared[rows[0]][1]
+                )
+                for i, out in zip(rows, outs, strict=True):
+                    completions[i] = Completion(
+                        text=out.text,
+                        finish_reason=out.finish_reason,
+                        usage=out.usage,
+                        logprobs=out.logprobs,
+                        model=self.model,
+                    )
+        return [c for c in completions if c is not None]
 
     # --- the Backend core ------------------------------------------------------------------
 
     def _complete(self, request: Request) -> Completion:
         ids, params = self._prepare(request)
+        constraint = self._token_constraint(request)
         with self._lock:
-            out = self.generator.generate(ids, params)
+            out = self.generator.generate(ids, params, constraint=constraint)
         return Completion(
             text=out.text,
             finish_reason=out.finish_reason,
@@ -154,10 +204,11 @@ class LocalBackend(Backend):
 
     def _stream(self, request: Request) -> Iterator[Chunk]:
         ids, params = self._prepare(request)  # here, so bad input fails at the call
+        constraint = self._token_constraint(request)
 
         def produce(cancelled: threading.Event) -> Iterator[Chunk]:
             with self._lock:  # held until the generation ends or the stream is closed
-                for event in self.generator.stream(ids, params):
+                for event in self.generator.stream(ids, params, constraint=constraint):
                     if event.finish_reason is not None:
                         yield Chunk(finish_reason=event.finish_reason, usage=event.usage)
                     elif event.text or event.logprobs:
@@ -190,6 +241,25 @@ class LocalBackend(Backend):
             truncate=self.truncate,
             bos=self.decoder.config.bos_token_id,
             model=self.model,
+        )
+
+    def _token_constraint(self, request: Request) -> TokenAutomaton | None:
+        """The request's constraint (or response_format) compiled for this model's
+        vocabulary; compiled automata are cached, so a repeated schema costs nothing."""
+        from ..structured.automaton import compile_constraint
+        from ..structured.constraints import constraint_from_response_format
+
+        constraint = request.constraint
+        if constraint is None and request.response_format is not None:
+            constraint = constraint_from_response_format(request.response_format)
+        if constraint is None:
+            return None
+        return compile_constraint(
+            constraint,
+            self.tokenizer,
+            vocab_size=self.decoder.config.vocab_size,
+            eos_ids=sorted(self.generator.eos_ids),
+            device=self.decoder.device,
         )
 
     @property

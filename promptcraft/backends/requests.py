@@ -33,7 +33,14 @@ ParamsLike = GenerationParams | Mapping[str, Any] | None
 
 # Keyword arguments that are not sampling parameters but parts of the request, passed through
 # to the backends whose capabilities include them.
-REQUEST_OPTIONS = ("tools", "tool_choice", "response_format")
+REQUEST_OPTIONS = ("tools", "tool_choice", "response_format", "constraint")
+# The capability each request option needs.
+_NEEDS = {
+    "tools": "native_tool_calls",
+    "tool_choice": "native_tool_calls",
+    "response_format": "response_format",
+    "constraint": "constrained_decoding",
+}
 
 
 def build_request(
@@ -51,6 +58,8 @@ def build_request(
     sampling = {k: v for k, v in overrides.items() if k not in REQUEST_OPTIONS}
     if capabilities is not None:
         _check_supported(options, capabilities)
+    if "constraint" in options:
+        _check_constraint(options["constraint"])
     merged = merge_params(params, sampling)
     try:
         if isinstance(prompt_or_messages, str):
@@ -66,20 +75,25 @@ def build_request(
 
 
 def _check_supported(options: Mapping[str, Any], capabilities: Capabilities) -> None:
-    supported = {
-        "tools": capabilities.native_tool_calls,
-        "tool_choice": capabilities.native_tool_calls,
-        "response_format": capabilities.response_format,
-    }
     for name in options:
-        if not supported[name]:
+        if not getattr(capabilities, _NEEDS[name]):
             raise InvalidRequestError(
                 f"this backend does not support {name}= (its capabilities lack "
-                f"{'native_tool_calls' if name.startswith('tool') else 'response_format'}); "
-                "use an OpenAI-compatible backend, or an agent or structured-output helper "
-                "that works through the prompt",
+                f"{_NEEDS[name]}); use a backend that has it, or an agent or "
+                "structured-output helper (pc.generate_structured) that works through the prompt",
                 field=name,
             )
+
+
+def _check_constraint(constraint: Any) -> None:
+    from ..structured.constraints import Constraint  # here: structured sits above backends
+
+    if not isinstance(constraint, Constraint):
+        raise InvalidRequestError(
+            "constraint must be built with promptcraft.structured's choices(), regex() or "
+            f"json_schema(), not {type(constraint).__name__}",
+            field="constraint",
+        )
 
 
 def merge_params(params: ParamsLike, overrides: Mapping[str, Any]) -> GenerationParams:

@@ -6,15 +6,14 @@ No torch here: remote backends, agents and evaluation use these without the loca
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from ..generation_types import FinishReason, TokenLogprob, Usage
 from ..params import GenerationParams
-from ..prompts.messages import Message
+from ..prompts.messages import Message, ToolCall
 
 __all__ = ["Capabilities", "Chunk", "Completion", "Request", "ToolCall"]
 
@@ -64,36 +63,16 @@ class Request(BaseModel):
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
+    # A promptcraft.structured Constraint (choices, regex, json_schema) for backends with
+    # constrained_decoding. Typed loosely so this module stays below promptcraft.structured;
+    # build_request checks it.
+    constraint: Any = None
 
     @model_validator(mode="after")
     def _one_input(self) -> Request:
         if (self.prompt is None) == (self.messages is None):
             raise ValueError("a request has either a prompt or messages, not both or neither")
         return self
-
-
-class ToolCall(BaseModel):
-    """A tool the model asked to call. ``arguments`` is the JSON text exactly as the model
-    wrote it (it may be malformed: an agent feeds the parse error back to the model)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    arguments: str = ""
-    type: Literal["function"] = "function"
-
-    def parsed_arguments(self) -> dict[str, Any]:
-        """The arguments as a dict; :class:`ValueError` when they are not a JSON object."""
-        try:
-            value = json.loads(self.arguments or "{}")
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"arguments of tool call {self.name!r} are not JSON: {exc}") from None
-        if not isinstance(value, dict):
-            raise ValueError(
-                f"arguments of tool call {self.name!r} are not a JSON object: {self.arguments!r}"
-            )
-        return value
 
 
 class Completion(BaseModel):

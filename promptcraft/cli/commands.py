@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import demo, generate_commands, prompt_commands, serve_command
+from . import demo, eval_command, generate_commands, prompt_commands, serve_command, tune_command
 
 __all__ = ["register_all"]
 
-_MODULES: tuple[Any, ...] = (prompt_commands, generate_commands, serve_command, demo)
+_MODULES: tuple[Any, ...] = (
+    prompt_commands,
+    generate_commands,
+    eval_command,
+    tune_command,
+    serve_command,
+    demo,
+)
 
 
 def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PATH|bundled",
         help="a checkpoint directory (config.json, safetensors, tokenizer); default: bundled",
     )
+    serve.add_argument(
+        "--adapter",
+        metavar="FILE",
+        help="serve with an adapter from 'promptcraft tune' (trained on this model)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=8000, help="port to listen on (8000; 0 picks a free one)"
@@ -83,7 +88,9 @@ def _serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    backend = load_backend(None if args.model == "bundled" else f"local:{args.model}")
+    backend = load_backend(
+        None if args.model == "bundled" else f"local:{args.model}", adapter=args.adapter
+    )
     settings = ServerSettings(
         model_id=backend.model,
         api_key=args.api_key or None,

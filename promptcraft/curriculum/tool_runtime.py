@@ -6,11 +6,11 @@ action, errors included, so the model learns the real tools' replies.
 
 from __future__ import annotations
 
-import ast
 import json
-import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from ..arithmetic import calculate
 
 __all__ = ["TOOL_SPECS", "ToolSpec", "calculate", "run_action"]
 
@@ -29,48 +29,6 @@ TOOL_SPECS: dict[str, ToolSpec] = {
         "args": {"key": "string"},
     },
 }
-
-_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-}
-_MAX_EXPRESSION = 100
-
-
-def calculate(expression: str) -> str:
-    """The value of ``+ - * /`` and parentheses over numbers, as text (``"36"``, ``"2.5"``).
-    Raises ``ValueError`` for anything else and ``ZeroDivisionError``."""
-    if len(expression) > _MAX_EXPRESSION:
-        raise ValueError("expression too long")
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(str(exc)) from None
-    value = _evaluate(tree.body)
-    if isinstance(value, float):
-        if value.is_integer():
-            value = int(value)
-        else:
-            return f"{value:.4f}".rstrip("0")
-    return str(value)
-
-
-def _evaluate(node: ast.AST) -> int | float:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        if isinstance(node.value, bool):
-            raise ValueError("not a number")
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _evaluate(node.operand)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        result = _OPERATORS[type(node.op)](_evaluate(node.left), _evaluate(node.right))
-        if abs(result) > 10**12:
-            raise ValueError("result too large")
-        return result
-    raise ValueError(f"unsupported syntax: {type(node).__name__}")
 
 
 def run_action(action: Any, table: Mapping[str, str], tools: Sequence[str]) -> str:

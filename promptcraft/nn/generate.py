@@ -14,13 +14,14 @@ from typing import Any
 
 import torch
 
-from ..errors import ContextLengthError, TokenizerError
+from ..errors import ContextLengthError, InvalidRequestError, TokenizerError
 from ..params import GenerationParams
 from ..tokenizer import Tokenizer
+from .kv_cache import KVPrefix
 from .model import Decoder
 from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage
 from .prompt_cache import PromptCache
-from .sampling import Sampler, token_logprobs
+from .sampling import Sampler, TokenConstraint, token_logprobs
 from .stop_text import StopTextStream
 
 __all__ = ["Generator", "Prompt"]
@@ -103,11 +104,16 @@ class Generator:
         params: GenerationParams | None = None,
         *,
         truncate: bool = False,
+        constraint: TokenConstraint | None = None,
         **overrides: Any,
     ) -> GenerationOutput:
         """Complete one prompt (text or token ids). With ``truncate``, a prompt too long for
-        the context keeps its last tokens; otherwise it raises :class:`ContextLengthError`."""
-        return self.generate_batch([prompt], params, truncate=truncate, **overrides)[0]
+        the context keeps its last tokens; otherwise it raises :class:`ContextLengthError`.
+        A ``constraint`` allows only the tokens it allows, and ends the output when it is
+        complete (stop strings do not apply then)."""
+        return self.generate_batch(
+            [prompt], params, truncate=truncate, constraint=constraint, **overrides
+        )[0]
 
     def generate_batch(
         self,
@@ -115,13 +121,14 @@ class Generator:
         params: GenerationParams | None = None,
         *,
         truncate: bool = False,
+        constraint: TokenConstraint | None = None,
         **overrides: Any,
     ) -> list[GenerationOutput]:
         """Complete several prompts in one batch; each stops on its own. Each row gets what
         its prompt gets alone (greedy, or sampled with a ``seed``), up to float rounding:
         padding is masked and every row keeps its own positions and random generator."""
         rows: list[_Row] = []
-        for _ in self._decode(prompts, _params(params, overrides), truncate, rows):
+        for _ in self._decode(prompts, _params(params, overrides), truncate, rows, constraint):
             pass
         return [row.output() for row in rows]
 
@@ -131,13 +138,14 @@ class Generator:
         params: GenerationParams | None = None,
         *,
         truncate: bool = False,
+        constraint: TokenConstraint | None = None,
         **overrides: Any,
     ) -> Iterator[StreamEvent]:
         """Generate one prompt, yielding one event per token and a last event with
         ``finish_reason`` and ``usage``. Joined, the events' ``text`` is the completion."""
         rows: list[_Row] = []
         for _, token_id, text, logprob in self._decode(
-            [prompt], _params(params, overrides), truncate, rows
+            [prompt], _params(params, overrides), truncate, rows, constraint
         ):
             yield StreamEvent(
                 text=text, token_ids=[token_id], logprobs=None if logprob is None else [logprob]
@@ -149,16 +157,32 @@ class Generator:
         model's weights: cached keys and values were computed with the old ones."""
         self._cache.reset()
 
+    def set_kv_prefix(self, prefix: KVPrefix | None) -> None:
+        """Start every sequence with these keys and values (a prompt- or prefix-tuning
+        adapter, see :mod:`promptcraft.tuning`), or with nothing again. They take the first
+        ``prefix.length`` positions of the context."""
+        self._cache.set_prefix(prefix)
+
+    @property
+    def kv_prefix_len(self) -> int:
+        """Context positions taken by the adapter's prefix (0 without one)."""
+        return self._cache.prefix_len
+
     @property
     def cached_token_ids(self) -> list[int]:
         """The tokens whose keys and values the cache holds for reuse."""
-        return list(self._cache.token_ids)
+        return list(self._cache.token_ids[self._cache.prefix_len :])
 
     # --- the decoding loop -----------------------------------------------------------------------
 
     @torch.inference_mode()
     def _decode(
-        self, prompts: Sequence[Prompt], params: GenerationParams, truncate: bool, rows: list[_Row]
+        self,
+        prompts: Sequence[Prompt],
+        params: GenerationParams,
+        truncate: bool,
+        rows: list[_Row],
+        constraint: TokenConstraint | None = None,
     ) -> Iterator[tuple[int, int, str, TokenLogprob | None]]:
         """Run one generation call, appending a :class:`_Row` per prompt to ``rows`` and
         yielding ``(row, token id, text delta, logprob)`` for every generated token."""
@@ -167,6 +191,7 @@ class Generator:
         ids = [self._prompt_ids(p, params.max_tokens, truncate) for p in prompts]
         if not ids:
             return
+        states = None if constraint is None else _ConstraintStates(constraint, len(ids), params)
         run = self._current_run = next(self._run)
         with torch.inference_mode(False):  # weights made here must stay trainable
             self.model.use_fast_layout()
@@ -174,7 +199,7 @@ class Generator:
         for prompt in ids:
             stream = StopTextStream(
                 self.tokenizer,
-                params.stop,
+                params.stop if states is None else [],  # a constraint decides where it ends
                 min_tokens=params.min_tokens,
                 silent_ids=self._silent_ids,
             )
@@ -193,10 +218,11 @@ class Generator:
             eos_ids=sorted(self.eos_ids),
             device=self.model.device,
         )
-        stop_at_eos = not params.ignore_eos
+        stop_at_eos = not params.ignore_eos or states is not None
         active = list(range(len(ids)))
         for step in range(params.max_tokens):
-            tokens = sampler(logits, step)
+            allowed = None if states is None else states.mask(active, params.max_tokens - step)
+            tokens = sampler(logits, step, allowed)
             sampler.observe(tokens)
             chosen = tokens.tolist()
             logprobs = (
@@ -210,7 +236,11 @@ class Generator:
                 if row.logprobs is not None and logprob is not None:
                     row.logprobs.append(logprob)
                 text = row.text.push(token_id)
-                if row.text.stopped or (stop_at_eos and token_id in self.eos_ids):
+                matched = False  # a constrained output that is complete
+                if states is not None and token_id not in self.eos_ids:
+                    states.advance(b, token_id)
+                    matched = states.complete(b, last=step + 1 == params.max_tokens)
+                if row.text.stopped or (stop_at_eos and token_id in self.eos_ids) or matched:
                     row.finish_reason = "stop"
                 elif len(row.token_ids) == params.max_tokens:
                     row.finish_reason = "length"
@@ -238,7 +268,7 @@ class Generator:
         bad = next((i for i in ids if not 0 <= i < self.config.vocab_size), None)
         if bad is not None:
             raise ValueError(f"token id {bad} is outside the vocabulary ({self.config.vocab_size})")
-        context = self.config.max_seq_len
+        context = self.config.max_seq_len - self._cache.prefix_len
         if len(ids) + max_tokens > context:
             room = context - max_tokens
             if not truncate or room < 1:
@@ -273,6 +303,39 @@ class Generator:
             return self.tokenizer.token_bytes(token_id).decode("utf-8", errors="replace")
         except TokenizerError:  # a padding row of the embedding, unknown to the tokenizer
             return ""
+
+
+class _ConstraintStates:
+    """Each row's state in a :class:`TokenConstraint` during one generation call."""
+
+    def __init__(self, constraint: TokenConstraint, batch: int, params: GenerationParams):
+        if constraint.min_tokens > params.max_tokens:
+            raise InvalidRequestError(
+                f"the constraint needs at least {constraint.min_tokens} tokens but max_tokens "
+                f"is {params.max_tokens}; raise max_tokens",
+                field="max_tokens",
+            )
+        self.constraint = constraint
+        self.states = [constraint.start] * batch
+
+    def mask(self, active: list[int], budget: int) -> torch.Tensor:
+        """The allowed tokens [batch, vocab]; rows that finished allow everything."""
+        c = self.constraint
+        if len(self.states) == 1:
+            return c.allowed(self.states[0], budget).unsqueeze(0)
+        rows = [c.allowed(s, budget) for s in self.states]
+        done = set(range(len(rows))) - set(active)
+        for b in done:
+            rows[b] = torch.ones_like(rows[b])
+        return torch.stack(rows)
+
+    def advance(self, row: int, token_id: int) -> None:
+        self.states[row] = self.constraint.advance(self.states[row], token_id)
+
+    def complete(self, row: int, last: bool) -> bool:
+        """The row's output is a full match and nothing more can (or may) follow."""
+        state = self.states[row]
+        return self.constraint.is_final(state) and (last or not self.constraint.can_continue(state))
 
 
 def _params(params: GenerationParams | None, overrides: dict[str, Any]) -> GenerationParams:

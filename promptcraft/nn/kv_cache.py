@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-__all__ = ["KVCache"]
+__all__ = ["KVCache", "KVPrefix"]
+
+
+@dataclass(frozen=True)
+class KVPrefix:
+    """Keys and values that sit in the first slots of every sequence, before its prompt: a
+    prompt-tuning or prefix-tuning adapter. Per layer, each ``[kv_heads, length, head_dim]``.
+
+    They are computed once (for prompt tuning, by running the model on the virtual tokens)
+    and copied into the cache, so serving an adapter costs no extra model work per request.
+    """
+
+    keys: tuple[torch.Tensor, ...]
+    values: tuple[torch.Tensor, ...]
+
+    @property
+    def length(self) -> int:
+        return self.keys[0].shape[1]
+
+    def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer ``(keys, values)``, each ``[1, kv_heads, length, head_dim]``: the form
+        ``Decoder.forward(kv_prefix=...)`` takes."""
+        return [
+            (k.unsqueeze(0), v.unsqueeze(0)) for k, v in zip(self.keys, self.values, strict=True)
+        ]
 
 
 class KVCache:
@@ -56,6 +82,14 @@ class KVCache:
         keys.index_copy_(2, slots, k)
         values.index_copy_(2, slots, v)
         return keys[:, :, :end], values[:, :, :end]
+
+    def write_prefix(self, prefix: KVPrefix) -> None:
+        """Put ``prefix`` in slots ``0 .. prefix.length`` of every row."""
+        n = prefix.length
+        for cache, stored in zip(
+            (*self.keys, *self.values), (*prefix.keys, *prefix.values), strict=True
+        ):
+            cache[:, :, :n].copy_(stored.unsqueeze(0).expand(self.batch_size, -1, -1, -1))
 
     def broadcast_prefix(self, n_slots: int, batch: int) -> None:
         """Copy slots ``0 .. n_slots`` of row 0 into rows ``1 .. batch``: a prompt prefix

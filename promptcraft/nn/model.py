@@ -19,6 +19,7 @@ each product has a fixed cost beyond reading its weights.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +32,8 @@ from .rope import apply_rope, rope_tables
 __all__ = ["Decoder"]
 
 Rope = tuple[torch.Tensor, torch.Tensor]
+# One layer's trained key/value prefix, each [batch or 1, kv_heads, prefix_len, head_dim].
+KVPrefixLayer = tuple[torch.Tensor, torch.Tensor]
 
 
 def _norm(config: ModelConfig) -> nn.Module:
@@ -56,6 +59,7 @@ class Attention(nn.Module):
         cache: KVCache | None,
         start: int,
         mask: torch.Tensor | None,
+        prefix: KVPrefixLayer | None = None,
     ) -> torch.Tensor:
         batch, n, _ = x.shape
         heads, kv_heads = self.n_heads, self.n_kv_heads
@@ -68,6 +72,9 @@ class Attention(nn.Module):
             q, k = apply_rope(qkv[:, : heads + kv_heads], *rope).split([heads, kv_heads], dim=1)
         if cache is not None:
             k, v = cache.write(self.layer, start, k, v)
+        elif prefix is not None:  # prefix tuning: keys/values every token sees first
+            k = torch.cat([prefix[0].expand(batch, -1, -1, -1), k], dim=2)
+            v = torch.cat([prefix[1].expand(batch, -1, -1, -1), v], dim=2)
         # Without a mask, one query attends to every cached key (decoding), and a block of
         # queries that starts at slot 0 is plain causal attention (prefill).
         y = F.scaled_dot_product_attention(
@@ -116,8 +123,9 @@ class Block(nn.Module):
         cache: KVCache | None,
         start: int,
         mask: torch.Tensor | None,
+        prefix: KVPrefixLayer | None = None,
     ) -> torch.Tensor:
-        x = x + self.attn(self.attn_norm(x), rope, cache, start, mask)
+        x = x + self.attn(self.attn_norm(x), rope, cache, start, mask, prefix)
         return x + self.mlp(self.mlp_norm(x))
 
 
@@ -226,6 +234,8 @@ class Decoder(nn.Module):
         start: int = 0,
         mask: torch.Tensor | None = None,
         last_only: bool = False,
+        embeds: torch.Tensor | None = None,
+        kv_prefix: Sequence[KVPrefixLayer] | None = None,
     ) -> torch.Tensor:
         """Logits ``[batch, n, vocab]`` for ``tokens`` ``[batch, n]``.
 
@@ -236,13 +246,21 @@ class Decoder(nn.Module):
           causal.
         - ``last_only``: logits of the last position only (all that sampling needs), which
           skips most of the vocabulary projection during prefill.
+        - ``embeds`` [batch or 1, m, dim]: input vectors placed before the tokens' own
+          embeddings (prompt tuning's virtual tokens); ``tokens`` may then be empty.
+        - ``kv_prefix``: per layer, keys and values [batch or 1, kv_heads, p, head_dim] that
+          every token attends to before the others (prefix tuning, without a cache); pass
+          ``start=p`` so positions and the causal mask count them.
         """
-        n = tokens.shape[1]
-        if mask is None and cache is not None and start > 0 and n > 1:
+        x = self.tok_emb(tokens)
+        if embeds is not None:
+            x = torch.cat([embeds.to(x.dtype).expand(x.shape[0], -1, -1), x], dim=1)
+        n = x.shape[1]
+        earlier_keys = cache is not None or kv_prefix is not None
+        if mask is None and earlier_keys and start > 0 and n > 1:
             # A block of queries after cached slots: query i sees keys 0 .. start+i.
             query_slot = torch.arange(start, start + n, device=tokens.device)
             mask = query_slot[:, None] >= torch.arange(start + n, device=tokens.device)
-        x = self.tok_emb(tokens)
         rope: Rope | None = None
         if self.pos_emb is not None:
             x = x + (
@@ -256,8 +274,8 @@ class Decoder(nn.Module):
                 rope = self.rope_cos[start : start + n], self.rope_sin[start : start + n]
             else:
                 rope = self.rope_cos[positions].unsqueeze(1), self.rope_sin[positions].unsqueeze(1)
-        for block in self.layers:
-            x = block(x, rope, cache, start, mask)
+        for i, block in enumerate(self.layers):
+            x = block(x, rope, cache, start, mask, None if kv_prefix is None else kv_prefix[i])
         if last_only:
             x = x[:, -1:]
         return self.lm_head(self.norm(x))

@@ -9,6 +9,10 @@ keys and values instead of computing them again. A batch is laid out in cache sl
 The shared prefix is computed once, on row 0, and copied to the other rows. Padding slots
 are masked out of attention and each row's tokens keep their true positions, so a row's
 result does not depend on what else is in the batch.
+
+An adapter's :class:`KVPrefix` (prompt or prefix tuning) occupies slots ``0 .. p`` of every
+row, ahead of all of that. It stands in the token list as ``p`` copies of a virtual id that
+no real token has, so the prefix is always "already cached" and prompts start at slot ``p``.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from dataclasses import dataclass
 
 import torch
 
-from .kv_cache import KVCache
+from .kv_cache import KVCache, KVPrefix
 from .model import Decoder
 
 __all__ = ["Layout", "PromptCache"]
 
 # The cache grows in steps of this many slots, so similar requests reuse one allocation.
 _CACHE_GRANULE = 256
+# Stands for an adapter's prefix slots in the token lists: not a vocabulary id.
+_VIRTUAL_TOKEN = -1
 
 
 @dataclass
@@ -46,14 +52,33 @@ class PromptCache:
         self.kv: KVCache | None = None
         self.token_ids: list[int] = []  # whose keys/values fill row 0's first slots
         self.pad_id = model.config.pad_token_id or 0
+        self.prefix: KVPrefix | None = None
+
+    @property
+    def prefix_len(self) -> int:
+        return 0 if self.prefix is None else self.prefix.length
+
+    def set_prefix(self, prefix: KVPrefix | None) -> None:
+        """Start every sequence with ``prefix`` (an adapter's keys and values), or nothing."""
+        self.prefix = prefix
+        self.reset()
 
     def reset(self) -> None:
         """Free the cache and forget what it held."""
-        self.kv, self.token_ids = None, []
+        self.kv, self.token_ids = None, [_VIRTUAL_TOKEN] * self.prefix_len
 
     def prefill(self, prompts: list[list[int]], max_tokens: int) -> tuple[torch.Tensor, Layout]:
         """Fill the cache with the prompts (reusing what it already holds); return the last
         position's logits [batch, vocab] and where each row now sits."""
+        n = self.prefix_len
+        if not n:
+            return self._prefill(prompts, max_tokens)
+        # The prefix is in the cache from allocation on, so it always counts as reused.
+        logits, layout = self._prefill([[_VIRTUAL_TOKEN] * n + p for p in prompts], max_tokens)
+        layout.reused -= n
+        return logits, layout
+
+    def _prefill(self, prompts: list[list[int]], max_tokens: int) -> tuple[torch.Tensor, Layout]:
         model, batch = self.model, len(prompts)
         if batch == 1:
             prompt = prompts[0]
@@ -160,6 +185,8 @@ class PromptCache:
         )
         if cache is not None and keep:
             new.copy_from(cache, keep)
+        if self.prefix is not None:
+            new.write_prefix(self.prefix)
         self.kv = new
         return new
 

@@ -8,6 +8,7 @@ then the top-k / top-p / min-p filters, then a draw. Each row of a batch draws f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 
@@ -15,6 +16,7 @@ from ..params import GenerationParams
 
 __all__ = [
     "Sampler",
+    "TokenConstraint",
     "apply_repetition_penalty",
     "filter_min_p",
     "filter_top_k",
@@ -80,6 +82,37 @@ def token_logprobs(
     ]
 
 
+class TokenConstraint(Protocol):
+    """Which tokens may come next, state by state: constrained decoding. The generator masks
+    every other token's logit. :mod:`promptcraft.structured.automaton` builds these from
+    choices, regular expressions and JSON schemas."""
+
+    @property
+    def start(self) -> int:
+        """The state before any token."""
+        ...
+
+    @property
+    def min_tokens(self) -> int:
+        """The fewest tokens any complete output takes."""
+        ...
+
+    def allowed(self, state: int, budget: int) -> torch.Tensor:
+        """Bool mask [vocab] of the tokens allowed in ``state`` that leave an output which
+        can still be completed within ``budget`` tokens (this one included)."""
+        ...
+
+    def advance(self, state: int, token_id: int) -> int: ...
+
+    def is_final(self, state: int) -> bool:
+        """The output so far is complete (an end-of-sequence token may follow)."""
+        ...
+
+    def can_continue(self, state: int) -> bool:
+        """Some token may still extend the output."""
+        ...
+
+
 class Sampler:
     """Per-call sampling state: seeded generators and the tokens each row has seen."""
 
@@ -113,10 +146,15 @@ class Sampler:
                 self.generators.append(generator)
             self.noise = torch.empty(batch, vocab_size, device=device)
 
-    def __call__(self, logits: torch.Tensor, step: int) -> torch.Tensor:
-        """Next token ids [batch] from ``logits`` [batch, vocab] at generation ``step``."""
+    def __call__(
+        self, logits: torch.Tensor, step: int, allowed: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Next token ids [batch] from ``logits`` [batch, vocab] at generation ``step``;
+        only tokens ``allowed`` [batch, vocab] (bool), when given, can be drawn."""
         p = self.params
         logits = logits.float()
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed, float("-inf"))
         if self.seen is not None:
             logits = apply_repetition_penalty(logits, self.seen, p.repetition_penalty)
         if step < p.min_tokens and not p.ignore_eos and self.eos.numel():

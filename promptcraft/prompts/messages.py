@@ -12,6 +12,7 @@ without pulling in the rest of the engine.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import TemplateRenderError
 from .guards import RenderState, current_state
 
-__all__ = ["ROLES", "Message", "Role"]
+__all__ = ["ROLES", "Message", "Role", "ToolCall"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
@@ -32,8 +33,33 @@ ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 _MARK = "\u241e"
 
 
+class ToolCall(BaseModel):
+    """A tool the model asked to call. ``arguments`` is the JSON text exactly as the model
+    wrote it (it may be malformed: an agent feeds the parse error back to the model)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    arguments: str = ""
+    type: Literal["function"] = "function"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; :class:`ValueError` when they are not a JSON object."""
+        try:
+            value = json.loads(self.arguments or "{}")
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"arguments of tool call {self.name!r} are not JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise ValueError(
+                f"arguments of tool call {self.name!r} are not a JSON object: {self.arguments!r}"
+            )
+        return value
+
+
 class Message(BaseModel):
-    """One chat message."""
+    """One chat message. An assistant message that called tools carries its ``tool_calls``;
+    each result comes back in a ``"tool"`` message whose ``tool_call_id`` names the call."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -41,6 +67,7 @@ class Message(BaseModel):
     content: str
     name: str | None = None
     tool_call_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] | None = None
 
 
 class MessageExtension(Extension):

@@ -110,14 +110,16 @@ class GenerationDefaults(BaseModel):
 
 
 class OutputSpec(BaseModel):
-    """What the completion should be: free ``text``, one of ``choices``, or ``json`` matching
-    ``schema``. Written in front matter as ``output: text``, ``output: {choices: [...]}`` or
-    ``output: {schema: {...}}``."""
+    """What the completion should be: free ``text``, one of ``choices``, text matching a
+    ``regex``, or ``json`` matching ``schema``. Written in front matter as ``output: text``,
+    ``output: {choices: [...]}``, ``output: {regex: "..."}`` or ``output: {schema: {...}}``.
+    Choices, the regex and the schema are checked here (see :mod:`promptcraft.structured`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    type: Literal["text", "choices", "json"] = "text"
+    type: Literal["text", "choices", "regex", "json"] = "text"
     choices: tuple[str, ...] | None = None
+    pattern: str | None = Field(default=None, alias="regex")
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
 
     @model_validator(mode="before")
@@ -128,6 +130,8 @@ class OutputSpec(BaseModel):
         if isinstance(value, dict) and "type" not in value:
             if "choices" in value:
                 return {**value, "type": "choices"}
+            if "regex" in value or "pattern" in value:
+                return {**value, "type": "regex"}
             if "schema" in value or "json_schema" in value:
                 return {**value, "type": "json"}
         return value
@@ -138,6 +142,15 @@ class OutputSpec(BaseModel):
             raise ValueError("output type 'choices' needs a non-empty list of choices")
         if self.type == "json" and self.json_schema is None:
             raise ValueError("output type 'json' needs a schema")
+        if self.type == "regex" and self.pattern is None:
+            raise ValueError("output type 'regex' needs a regex")
+        if self.type != "text":
+            # Here, so a bad schema or regex fails where the template is loaded (and linted).
+            from ..structured.constraints import constraint_from_output
+
+            constraint = constraint_from_output(self)
+            assert constraint is not None
+            constraint.pattern  # noqa: B018 - what constrained decoding will compile must build
         return self
 
 

@@ -315,7 +315,7 @@ class PromptTemplate:
         *,
         params: GenerationParams | Mapping[str, Any] | None = None,
         **inputs: Any,
-    ) -> Completion:
+    ) -> Completion | Any:
         """Render with ``inputs`` and generate on ``backend``: chat templates through
         ``backend.chat``, the others through ``backend.generate``.
 
@@ -323,9 +323,17 @@ class PromptTemplate:
         :class:`~promptcraft.params.GenerationParams` or a mapping); every other keyword is
         an input, so inputs and parameters never collide (an input cannot be named
         ``params``). ``max_prompt_tokens`` budgets count with the backend's tokenizer when it
-        has one. Templates that declare ``output: choices`` or ``json`` still return the
-        Completion: parsing structured output is not done here yet.
+        has one.
+
+        A template that declares ``output:`` (choices, regex or JSON schema) returns the parsed
+        output instead of the Completion, through
+        :func:`~promptcraft.structured.generate_structured`: constrained decoding on local
+        models, validation and retries everywhere.
         """
+        if self.output.type != "text":
+            from ..structured.generate import generate_structured
+
+            return generate_structured(backend, self, inputs=inputs, params=params)
         prompt, merged = self._backend_call(backend, params, inputs)
         if prompt.messages is not None:
             return backend.chat(prompt.messages, merged)
@@ -339,8 +347,12 @@ class PromptTemplate:
         *,
         params: GenerationParams | Mapping[str, Any] | None = None,
         **inputs: Any,
-    ) -> Completion:
+    ) -> Completion | Any:
         """:meth:`run` without blocking the event loop."""
+        if self.output.type != "text":
+            from ..structured.generate import agenerate_structured
+
+            return await agenerate_structured(backend, self, inputs=inputs, params=params)
         prompt, merged = self._backend_call(backend, params, inputs)
         if prompt.messages is not None:
             return await backend.achat(prompt.messages, merged)

@@ -25,7 +25,7 @@ def test_json_indent_and_sort_keys() -> None:
 def test_json_serializes_pydantic_models() -> None:
     message = Message(role="user", content="hi")
     assert render("{{ m|json }}", m=message) == (
-        '{"role": "user", "content": "hi", "name": null, "tool_call_id": null}'
+        '{"role": "user", "content": "hi", "name": null, "tool_call_id": null, "tool_calls": null}'
     )
 
 

@@ -1,0 +1,53 @@
+"""Agents: typed tools, and a loop that lets a model call them until it can answer.
+
+- :func:`tool` / :class:`Tool`: a typed Python function the model may call;
+- :data:`calculator`, :func:`lookup`, :data:`today`: built-in tools, safe by construction;
+- :class:`Agent`: the loop, over native tool calls or the text protocol of local models;
+- :class:`AgentResult`, :class:`AgentStep` and the streamed events.
+
+Nothing here imports torch: an agent on a remote backend never loads the local decoder.
+"""
+
+from __future__ import annotations
+
+from ..errors import AgentError, ToolError
+from .agent import Agent
+from .builtin_tools import calculator, lookup, today
+from .records import (
+    AgentEvent,
+    AgentResult,
+    AgentStep,
+    FinalOutput,
+    ModelText,
+    RetryPrompt,
+    StepStart,
+    ToolCallEvent,
+    ToolCallRecord,
+    ToolResultEvent,
+    ToolResultRecord,
+)
+from .tools import Tool, ToolArgumentsError, ToolTimeoutError, tool
+
+__all__ = [
+    "Agent",
+    "AgentError",
+    "AgentEvent",
+    "AgentResult",
+    "AgentStep",
+    "FinalOutput",
+    "ModelText",
+    "RetryPrompt",
+    "StepStart",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolCallEvent",
+    "ToolCallRecord",
+    "ToolError",
+    "ToolResultEvent",
+    "ToolResultRecord",
+    "ToolTimeoutError",
+    "calculator",
+    "lookup",
+    "today",
+    "tool",
+]

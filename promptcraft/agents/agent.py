@@ -1,0 +1,154 @@
+"""``Agent``: a model that calls typed tools until it can answer.
+
+::
+
+    agent = pc.Agent(pc.load_backend(), tools=[pc.calculator])
+    result = agent.run("A box holds 12 apples. Tom buys 3 boxes and eats 5. How many are left?")
+    result.output, len(result.steps), result.usage
+
+One loop (:meth:`Agent.astream`, an async generator of events) does the work; ``run``,
+``arun`` and ``stream`` consume it. Each step asks the model once, then runs the tools it
+called (concurrently) and feeds their results back, or validates its answer. The protocol
+follows the backend: native tool calls when ``backend.capabilities.native_tool_calls``
+(falling back to the text protocol if the server refuses ``tools``), else the text protocol
+of ``templates/tool_protocol.prompt`` that the bundled model speaks.
+
+Errors are observations, not crashes: an unknown tool, arguments that do not validate, a
+tool that raises or times out, a reply that does not parse, an answer that does not fit
+``output_type``: each goes back to the model, within ``tool_retries`` (per tool) and
+``output_retries``. A spent budget, ``max_steps``, or a transcript grown past the model's
+context ends the run with :class:`~promptcraft.errors.AgentError`, which carries every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections import Counter
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
+from typing import Any, Generic, Literal, TypeVar
+
+from ..backends.base import Backend
+from ..backends.concurrency import BackgroundIterator
+from ..params import GenerationParams
+from ..prompts import PromptTemplate
+from .output import OutputValidator
+from .records import AgentEvent, AgentResult, FinalOutput
+from .run_loop import AgentRun
+from .tools import Tool
+
+__all__ = ["Agent"]
+
+OutputT = TypeVar("OutputT")
+ProtocolChoice = Literal["auto", "native", "text"]
+
+
+class Agent(Generic[OutputT]):
+    """A model, its tools, and the loop between them.
+
+    - ``tools``: :class:`~.tools.Tool` objects (``@pc.tool`` functions, the built-ins);
+    - ``instructions``: a system message (native) or a line before the protocol (text);
+    - ``output_type``: None for a text answer, or a pydantic model (any type pydantic
+      validates) the answer must parse as;
+    - ``max_steps``: model turns at most; ``tool_retries``: failed calls allowed per tool
+      (a tool's own ``retries`` wins); ``output_retries``: unparseable or invalid replies;
+    - ``protocol``: ``"auto"`` (from the backend's capabilities), ``"native"`` or ``"text"``;
+    - ``params``: generation parameters for every model call;
+    - ``trace``: a path to append a JSONL trace to, secrets redacted;
+    - ``template``: the text protocol's template (default: the bundled ``tool_protocol``);
+    - ``constrain``: on backends that can, constrain the text protocol's action line.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        tools: Sequence[Tool] = (),
+        *,
+        instructions: str | None = None,
+        output_type: type[OutputT] | None = None,
+        max_steps: int = 10,
+        tool_retries: int = 2,
+        output_retries: int = 2,
+        protocol: ProtocolChoice = "auto",
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        trace: str | os.PathLike[str] | None = None,
+        template: PromptTemplate | None = None,
+        constrain: bool = True,
+    ):
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, not {max_steps}")
+        if tool_retries < 0 or output_retries < 0:
+            raise ValueError("tool_retries and output_retries must not be negative")
+        if protocol not in ("auto", "native", "text"):
+            raise ValueError(f"protocol must be 'auto', 'native' or 'text', not {protocol!r}")
+        for t in tools:
+            if not isinstance(t, Tool):
+                raise TypeError(f"tools must be Tool objects (use @pc.tool), not {t!r}")
+        names = [t.name for t in tools]
+        duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
+        if duplicates:
+            raise ValueError(f"two tools share the name {duplicates[0]!r}")
+        self.backend = backend
+        self.tools: dict[str, Tool] = {t.name: t for t in tools}
+        self.instructions = instructions
+        self.output = OutputValidator(output_type)
+        self.max_steps = max_steps
+        self.tool_retries = tool_retries
+        self.output_retries = output_retries
+        self.protocol = protocol
+        if isinstance(params, GenerationParams):
+            self.params: dict[str, Any] = params.model_dump(exclude_unset=True)
+        else:
+            self.params = dict(params or {})
+        self.trace = trace
+        self.template = template
+        self.constrain = constrain
+        # set when the server refused native tools: this agent's later runs skip the attempt
+        self._native_refused = False
+        self._constraint: Any = None  # the text protocol's action constraint; False: none
+
+    def __repr__(self) -> str:
+        return f"Agent(backend={self.backend!r}, tools={list(self.tools)})"
+
+    # --- public API ------------------------------------------------------------------------
+
+    def run(self, task: str) -> AgentResult[OutputT]:
+        """Run to the end: the output, every step, and the usage."""
+        for event in self.stream(task):
+            if isinstance(event, FinalOutput):
+                return event.result
+        raise AssertionError("the agent's event stream ended without a final output")
+
+    async def arun(self, task: str) -> AgentResult[OutputT]:
+        """:meth:`run` on the caller's event loop."""
+        async for event in self.astream(task):
+            if isinstance(event, FinalOutput):
+                return event.result
+        raise AssertionError("the agent's event stream ended without a final output")
+
+    def stream(self, task: str) -> Iterator[AgentEvent]:
+        """The run as events: StepStart, ModelText, ToolCallEvent, ToolResultEvent,
+        RetryPrompt, and a last FinalOutput. The loop runs in a thread of its own, so this
+        works inside a running event loop (a notebook) too."""
+
+        def produce(cancelled: threading.Event) -> Iterator[AgentEvent]:
+            loop = asyncio.new_event_loop()
+            events = self.astream(task)
+            try:
+                while not cancelled.is_set():
+                    try:
+                        yield loop.run_until_complete(anext(events))
+                    except StopAsyncIteration:
+                        return
+            finally:
+                loop.run_until_complete(events.aclose())
+                loop.close()
+
+        return BackgroundIterator(produce, name="promptcraft-agent")
+
+    def astream(self, task: str) -> AsyncGenerator[AgentEvent, None]:
+        """:meth:`stream` as an async generator, on the caller's event loop."""
+        if not isinstance(task, str) or not task.strip():
+            raise ValueError("an agent's task is a non-empty string")
+        return AgentRun(self, task).events()

@@ -1,0 +1,135 @@
+"""Native tool calls (OpenAI-compatible chat APIs): the tools go in the request's ``tools``,
+the model answers with ``tool_calls``, and each result goes back as a ``"tool"`` message.
+
+With an ``output_type``, a ``final_result`` tool whose parameters are the output's schema is
+offered too, as pydantic-ai does: calling it ends the run with validated arguments. A tool
+call written as plain text (see :mod:`.recover`) is recovered and run; its results go back
+as a user message, since the model did not use the API's calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..backends.types import Completion
+from ..prompts.messages import Message, ToolCall
+from .recover import recover_tool_calls
+from .tools import Tool
+from .turns import ParsedCall, Turn
+
+__all__ = ["FINAL_RESULT_TOOL", "NativeProtocol"]
+
+FINAL_RESULT_TOOL = "final_result"
+
+
+class NativeProtocol:
+    """Builds the conversation and the ``tools`` list, and reads the model's calls."""
+
+    def __init__(
+        self,
+        tools: Sequence[Tool],
+        *,
+        instructions: str | None,
+        output_schema: dict[str, Any] | None,
+    ):
+        self.tools = list(tools)
+        self.instructions = instructions
+        self.output_schema = output_schema
+        self.tool_schemas = [t.openai_schema() for t in self.tools]
+        if output_schema is not None:
+            self.tool_schemas.append(
+                {
+                    "type": "function",
+                    "function": {
+                        "name": FINAL_RESULT_TOOL,
+                        "description": "Give the final result; call it once you know it.",
+                        "parameters": output_schema,
+                    },
+                }
+            )
+
+    def start(self, task: str) -> list[Message]:
+        messages = []
+        if self.instructions:
+            messages.append(Message(role="system", content=self.instructions))
+        messages.append(Message(role="user", content=task))
+        return messages
+
+    def options(self) -> dict[str, Any]:
+        if not self.tool_schemas:
+            return {}
+        return {"tools": self.tool_schemas, "tool_choice": "auto"}
+
+    def parse(self, completion: Completion, step: int) -> Turn:
+        if completion.tool_calls:
+            final = next((c for c in completion.tool_calls if c.name == FINAL_RESULT_TOOL), None)
+            if final is not None and self.output_schema is not None:
+                try:
+                    return Turn(final=final.parsed_arguments())
+                except ValueError as exc:
+                    return Turn(malformed=f"{exc}; call {FINAL_RESULT_TOOL} with a JSON object")
+            return Turn(calls=[_parsed(c) for c in completion.tool_calls])
+        names = [t.name for t in self.tools]
+        recovered = recover_tool_calls(completion.text, names)
+        if recovered:
+            return Turn(
+                calls=[
+                    ParsedCall(
+                        f"text_{step}_{i}",
+                        name,
+                        arguments,
+                        raw,
+                        None if arguments is not None else "arguments are not a JSON object",
+                    )
+                    for i, (name, arguments, raw) in enumerate(recovered)
+                ]
+            )
+        return Turn(final=completion.text)
+
+    def record(
+        self,
+        messages: list[Message],
+        completion: Completion,
+        results: Sequence[tuple[str, str]],
+    ) -> None:
+        """Append the model's turn and the results (call id, observation) of its calls."""
+        if completion.tool_calls:
+            messages.append(
+                Message(
+                    role="assistant",
+                    content=completion.text,
+                    tool_calls=tuple(completion.tool_calls),
+                )
+            )
+            messages.extend(Message(role="tool", content=r, tool_call_id=i) for i, r in results)
+        else:  # calls recovered from text: answered as text
+            messages.append(Message(role="assistant", content=completion.text))
+            lines = [f"Observation: {r}" for _, r in results]
+            messages.append(Message(role="user", content="\n".join(lines)))
+
+    def feedback(self, messages: list[Message], completion: Completion, message: str) -> None:
+        """Tell the model its output did not parse or validate."""
+        if completion.tool_calls:
+            messages.append(
+                Message(
+                    role="assistant",
+                    content=completion.text,
+                    tool_calls=tuple(completion.tool_calls),
+                )
+            )
+            messages.extend(
+                Message(role="tool", content=message, tool_call_id=c.id)
+                for c in completion.tool_calls
+            )
+        else:
+            messages.append(Message(role="assistant", content=completion.text))
+            messages.append(Message(role="user", content=message))
+
+
+def _parsed(call: ToolCall) -> ParsedCall:
+    try:
+        arguments = call.parsed_arguments()
+    except ValueError as exc:
+        return ParsedCall(call.id, call.name, None, call.arguments, str(exc))
+    return ParsedCall(call.id, call.name, arguments, call.arguments)

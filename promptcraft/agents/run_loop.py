@@ -1,0 +1,305 @@
+"""The agent loop: one model turn per step, then the tools it called or its answer.
+
+Each step asks the model once (streamed, so text deltas become events), lets the protocol
+read the turn (:mod:`.native_protocol` or :mod:`.text_protocol`), runs the calls
+concurrently, feeds results or corrections back, and checks the budgets. The loop is an
+async generator of events: the public methods of :class:`~.agent.Agent` consume it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from ..backends.types import Chunk, Completion
+from ..errors import AgentError, ContextLengthError, InvalidRequestError
+from ..generation_types import Usage
+from ..prompts.messages import Message
+from .native_protocol import NativeProtocol
+from .records import (
+    ZERO_USAGE,
+    AgentEvent,
+    AgentResult,
+    AgentStep,
+    FinalOutput,
+    ModelText,
+    Protocol,
+    RetryPrompt,
+    StepStart,
+    ToolCallEvent,
+    ToolCallRecord,
+    ToolResultEvent,
+    add_usage,
+)
+from .text_protocol import TextProtocol, action_constraint
+from .tool_calls import execute_call
+from .trace import TraceWriter
+from .turns import ParsedCall, Turn, error_observation
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+__all__ = ["AgentRun"]
+
+
+class AgentRun:
+    """One run of an agent: the conversation or protocol steps, the budgets, the trace.
+    :meth:`events` is the loop; the Agent's run, arun, stream and astream consume it."""
+
+    def __init__(self, agent: Agent[Any], task: str):
+        self.agent = agent
+        self.task = task
+        self.protocol: Protocol = self._choose_protocol()
+        self.steps: list[AgentStep] = []
+        self.tool_failures: Counter[str] = Counter()
+        self.output_failures = 0
+        self.history: list[dict[str, Any]] = []  # text protocol: {action, observation}
+        self.messages: list[Message] = []  # native protocol: the conversation
+        self.trace = TraceWriter(agent.trace, uuid.uuid4().hex[:12]) if agent.trace else None
+        self._text: TextProtocol | None = None
+        self._native: NativeProtocol | None = None
+
+    def _choose_protocol(self) -> Protocol:
+        if self.agent.protocol != "auto":
+            return self.agent.protocol
+        native = self.agent.backend.capabilities.native_tool_calls
+        return "native" if native and not self.agent._native_refused else "text"
+
+    # --- the loop --------------------------------------------------------------------------
+
+    async def events(self) -> AsyncGenerator[AgentEvent, None]:
+        try:
+            async for event in self._loop():
+                yield event
+        except AgentError:
+            raise
+        except Exception as exc:
+            self._trace("run_error", reason=type(exc).__name__, message=str(exc))
+            raise
+
+    async def _loop(self) -> AsyncGenerator[AgentEvent, None]:
+        self._trace(
+            "run_start",
+            task=self.task,
+            model=self.agent.backend.model,
+            protocol=self.protocol,
+            tools=[t.openai_schema()["function"] for t in self.agent.tools.values()],
+        )
+        index = 0
+        while index < self.agent.max_steps:
+            index += 1
+            step = AgentStep(index=index, protocol=self.protocol)
+            yield StepStart(step=index, protocol=self.protocol)
+            started = time.perf_counter()
+            completion: Completion | None = None
+            try:
+                async for item in self._ask_model(step):
+                    if isinstance(item, Completion):
+                        completion = item
+                    else:
+                        yield item
+            except ContextLengthError as exc:
+                self._fail(
+                    "context_length",
+                    f"step {index}: the run no longer fits the model's context: {exc}",
+                    cause=exc,
+                )
+            except InvalidRequestError as exc:
+                if self.protocol == "native" and self.agent.protocol == "auto" and _refuses(exc):
+                    self._trace("protocol_fallback", step=index, reason=str(exc))
+                    self.protocol = "text"
+                    self.agent._native_refused = True  # later runs start with the text protocol
+                    index -= 1
+                    continue
+                raise
+            assert completion is not None
+            step.text = completion.text
+            step.usage = completion.usage
+            step.finish_reason = completion.finish_reason
+            turn = self._parse(completion, index)
+            if turn.calls:
+                async for event in self._run_calls(step, turn.calls, completion):
+                    yield event
+            else:
+                output, feedback = self._check_final(turn)
+                if feedback is None:
+                    step.final = True
+                    step.seconds = time.perf_counter() - started
+                    self._finish_step(step)
+                    result: AgentResult[Any] = AgentResult(
+                        output=output, steps=self.steps, usage=self._usage()
+                    )
+                    self._trace("run_end", output=output, usage=result.usage)
+                    yield FinalOutput(output=output, result=result)
+                    return
+                step.feedback = feedback
+                self._feed_back(completion, feedback)
+                yield RetryPrompt(step=index, message=feedback)
+                self.output_failures += 1
+            step.seconds = time.perf_counter() - started
+            self._finish_step(step)
+            self._check_budgets(step)
+        self._fail(
+            "max_steps",
+            f"no answer after max_steps={self.agent.max_steps} steps; the last reply was "
+            f"{self.steps[-1].text[:200]!r}",
+        )
+
+    async def _ask_model(self, step: AgentStep) -> AsyncGenerator[ModelText | Completion, None]:
+        """One model call, streamed: its text deltas, then the whole completion."""
+        backend = self.agent.backend
+        prompt: str | list[Message]
+        if self.protocol == "native":
+            native = self._native_protocol()
+            if not self.messages:
+                self.messages = native.start(self.task)
+            prompt, params, options = list(self.messages), self.agent.params, native.options()
+        else:
+            text = self._text_protocol()
+            rendered = text.prompt(self.task, self.history)
+            params, options = text.params(self.agent.params), self._text_options()
+            use_chat = not backend.capabilities.completion
+            prompt = [Message(role="user", content=rendered)] if use_chat else rendered
+        chunks: list[Chunk] = []
+        stream = backend.astream(prompt, params, **options)
+        try:
+            async for chunk in stream:
+                chunks.append(chunk)
+                if chunk.text:
+                    yield ModelText(step=step.index, delta=chunk.text)
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        yield Completion.from_chunks(chunks, model=backend.model)
+
+    def _parse(self, completion: Completion, index: int) -> Turn:
+        if self.protocol == "native":
+            return self._native_protocol().parse(completion, index)
+        return self._text_protocol().parse(completion.text, f"step_{index}")
+
+    async def _run_calls(
+        self, step: AgentStep, calls: list[ParsedCall], completion: Completion
+    ) -> AsyncGenerator[AgentEvent, None]:
+        for call in calls:
+            record = ToolCallRecord(
+                id=call.id,
+                name=call.name,
+                arguments=call.arguments if call.arguments is not None else call.raw,
+            )
+            step.tool_calls.append(record)
+            yield ToolCallEvent(step=step.index, call=record)
+        tools = self.agent.tools
+        results = await asyncio.gather(*(execute_call(tools, call) for call in calls))
+        for result in results:
+            step.tool_results.append(result)
+            if not result.ok:
+                self.tool_failures[result.name] += 1
+            yield ToolResultEvent(step=step.index, result=result)
+        if self.protocol == "native":
+            pairs = [(r.id, r.content) for r in results]
+            self._native_protocol().record(self.messages, completion, pairs)
+        else:
+            action = TextProtocol.action_of(completion.text)
+            self.history.append({"action": action, "observation": results[0].content})
+
+    def _check_final(self, turn: Turn) -> tuple[Any, str | None]:
+        """(output, None) for a valid answer; (None, feedback) otherwise."""
+        if turn.malformed is not None:
+            return None, error_observation(turn.malformed)
+        assert turn.final is not None
+        if isinstance(turn.final, str) and not turn.final.strip():
+            return None, error_observation("the reply was empty; call a tool or answer")
+        try:
+            return self.agent.output.validate(turn.final), None
+        except ValueError as exc:
+            return None, error_observation(str(exc))
+
+    def _feed_back(self, completion: Completion, feedback: str) -> None:
+        if self.protocol == "native":
+            self._native_protocol().feedback(self.messages, completion, feedback)
+        else:
+            action = TextProtocol.action_of(completion.text)
+            self.history.append({"action": action, "observation": feedback})
+
+    def _check_budgets(self, step: AgentStep) -> None:
+        for result in step.tool_results:
+            if result.ok:
+                continue
+            tool = self.agent.tools.get(result.name)
+            budget = tool.retries if tool is not None and tool.retries is not None else None
+            budget = self.agent.tool_retries if budget is None else budget
+            if self.tool_failures[result.name] > budget:
+                self._fail(
+                    "tool_retries",
+                    f"calls to tool {result.name!r} failed {self.tool_failures[result.name]} "
+                    f"times (retry budget {budget}); the last said: {result.content[:200]}",
+                )
+        if self.output_failures > self.agent.output_retries:
+            self._fail(
+                "output_retries",
+                f"the model's reply did not parse or validate {self.output_failures} times "
+                f"(retry budget {self.agent.output_retries}); the last: {step.feedback}",
+            )
+
+    # --- parts -----------------------------------------------------------------------------
+
+    def _text_protocol(self) -> TextProtocol:
+        if self._text is None:
+            hints = [self.agent.instructions, self.agent.output.instructions()]
+            self._text = TextProtocol(
+                list(self.agent.tools.values()),
+                template=self.agent.template,
+                instructions="\n".join(h for h in hints if h) or None,
+            )
+        return self._text
+
+    def _native_protocol(self) -> NativeProtocol:
+        if self._native is None:
+            self._native = NativeProtocol(
+                list(self.agent.tools.values()),
+                instructions=self.agent.instructions,
+                output_schema=self.agent.output.schema,
+            )
+        return self._native
+
+    def _text_options(self) -> dict[str, Any]:
+        """``constraint=`` for the action line, on backends that can constrain decoding."""
+        backend = self.agent.backend
+        if not (self.agent.constrain and backend.capabilities.constrained_decoding):
+            return {}
+        if self.agent._constraint is None:  # built once per agent: its tools do not change
+            tools = list(self.agent.tools.values())
+            constraint = action_constraint(tools, self.agent.output.answer_schema)
+            self.agent._constraint = constraint or False
+        return {"constraint": self.agent._constraint} if self.agent._constraint else {}
+
+    def _usage(self) -> Usage:
+        total = ZERO_USAGE
+        for step in self.steps:
+            total = add_usage(total, step.usage)
+        return total
+
+    def _finish_step(self, step: AgentStep) -> None:
+        self.steps.append(step)
+        self._trace("step", **step.model_dump())
+
+    def _fail(self, reason: str, message: str, cause: BaseException | None = None) -> NoReturn:
+        usage = self._usage()
+        self._trace("run_error", reason=reason, message=message, usage=usage)
+        raise AgentError(message, reason=reason, steps=self.steps, usage=usage) from cause
+
+    def _trace(self, event: str, **fields: Any) -> None:
+        if self.trace is not None:
+            self.trace.write(event, **fields)
+
+
+def _refuses(exc: InvalidRequestError) -> bool:
+    """A server's 400 saying it does not take ``tools`` (such as ``promptcraft serve``)."""
+    return exc.field in ("tools", "tool_choice") or (
+        exc.status == 400 and "tool" in str(exc).lower()
+    )

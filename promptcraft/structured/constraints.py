@@ -1,0 +1,408 @@
+"""What an output must look like: one of some ``choices``, a ``regex`` match, or JSON that
+fits a ``json_schema``. Users build these; backends that can constrain decoding compile them
+into a token automaton (:mod:`.automaton`), the others get them as instructions and a parser.
+
+Every constraint is, underneath, one regular expression over the output text (``pattern``),
+written in the dialect of Rust's ``regex`` crate, which ``outlines-core`` compiles. JSON schemas
+become a regex through ``outlines_core``'s ``build_regex_from_schema``, with whitespace between
+tokens limited to one optional space, so a model cannot pad its output with endless blanks::
+
+    answer = choices(["yes", "no"])
+    code = regex(r"[A-Z]{3}-[0-9]{4}")
+    person = json_schema(Person)          # a pydantic model, or a JSON schema dict
+
+No torch here: templates, lint and remote backends use constraints without the local decoder.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import regex as regex_engine
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ConstraintError
+from ..prompts.specs import OutputSpec
+
+__all__ = [
+    "JSON_WHITESPACE",
+    "Choices",
+    "Constraint",
+    "JsonSchema",
+    "Regex",
+    "as_constraint",
+    "choices",
+    "constraint_from_output",
+    "constraint_from_response_format",
+    "json_schema",
+    "regex",
+]
+
+#: Whitespace allowed between JSON tokens: at most one space. Flexible whitespace
+#: (``[ \\t\\n\\r]*``) lets a small model emit blanks until it runs out of tokens.
+JSON_WHITESPACE = r"[ ]?"
+
+# Characters with a meaning in a regular expression; a literal escapes them.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$-&~#")
+
+
+class Constraint(ABC):
+    """The shape an output must have. ``pattern`` is the regular expression the whole output
+    matches; ``parse`` turns an output into its value (or raises :class:`ValueError` with a
+    message meant for the model); ``instructions`` tell a model without constrained decoding
+    what to write."""
+
+    kind: str = ""
+
+    @property
+    @abstractmethod
+    def pattern(self) -> str:
+        """The regular expression (Rust ``regex`` dialect) the whole output must match."""
+
+    @property
+    def decoding_pattern(self) -> str:
+        """The pattern constrained decoding enforces: ``pattern``, except that choices and
+        JSON may start with one space. After ``Answer:`` a model's natural next token is
+        `` positive`` or `` {``; forbidding the space would push it off its own tokenization.
+        ``parse`` strips it."""
+        return self.pattern
+
+    @abstractmethod
+    def parse(self, text: str) -> Any:
+        """The value of ``text``; :class:`ValueError` saying what is wrong when it does not fit."""
+
+    @abstractmethod
+    def instructions(self) -> str:
+        """One paragraph telling a model what to answer with."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.pattern!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Constraint)
+            and type(other) is type(self)
+            and other.pattern == self.pattern
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.pattern))
+
+
+class Choices(Constraint):
+    """The output is exactly one of ``options``."""
+
+    kind = "choices"
+
+    def __init__(self, options: Iterable[str]):
+        if isinstance(options, str):
+            raise ConstraintError(
+                f"choices takes a list of strings, not the string {options!r}", kind=self.kind
+            )
+        values = tuple(options)
+        if not values:
+            raise ConstraintError("choices needs at least one option", kind=self.kind)
+        for value in values:
+            if not isinstance(value, str) or not value:
+                raise ConstraintError(
+                    f"each choice must be a non-empty string, not {value!r}", kind=self.kind
+                )
+        if len(set(values)) != len(values):
+            raise ConstraintError(f"choices repeat an option: {list(values)}", kind=self.kind)
+        self.options = values
+        self._pattern = "(" + "|".join(_literal(option) for option in values) + ")"
+
+    @property
+    def pattern(self) -> str:
+        return self._pattern
+
+    @property
+    def decoding_pattern(self) -> str:
+        return f"[ ]?{self._pattern}"
+
+    def parse(self, text: str) -> str:
+        answer = text.strip()
+        if answer in self.options:
+            return answer
+        # Remote models answer "Yes." for "yes": accept an unambiguous case/punctuation slip.
+        loose = [o for o in self.options if o.casefold() == answer.strip("\"'.`").casefold()]
+        if len(loose) == 1:
+            return loose[0]
+        raise ValueError(f"{answer!r} is not one of {', '.join(map(repr, self.options))}")
+
+    def instructions(self) -> str:
+        listed = "\n".join(f"- {option}" for option in self.options)
+        return f"Answer with exactly one of these options and nothing else:\n{listed}"
+
+
+class Regex(Constraint):
+    """The whole output matches the regular expression ``expression``."""
+
+    kind = "regex"
+
+    def __init__(self, expression: str):
+        if not isinstance(expression, str):
+            raise ConstraintError(
+                f"regex takes a pattern string, not {type(expression).__name__}", kind=self.kind
+            )
+        try:
+            self._compiled = regex_engine.compile(expression)
+        except regex_engine.error as exc:
+            raise ConstraintError(
+                f"invalid regular expression {expression!r}: {exc}", kind=self.kind
+            ) from None
+        self.expression = expression
+
+    @property
+    def pattern(self) -> str:
+        return self.expression
+
+    def parse(self, text: str) -> str:
+        for candidate in dict.fromkeys((text, text.strip())):
+            if self._compiled.fullmatch(candidate):
+                return candidate
+        raise ValueError(f"{text.strip()!r} does not match the pattern {self.expression!r}")
+
+    def instructions(self) -> str:
+        return (
+            "Answer with text that matches this regular expression exactly, and nothing else: "
+            f"{self.expression}"
+        )
+
+
+class JsonSchema(Constraint):
+    """The output is JSON that validates against ``schema``. Built from a pydantic model,
+    ``parse`` returns an instance of it; from a schema dict, the decoded JSON value."""
+
+    kind = "json_schema"
+
+    def __init__(
+        self,
+        schema: Mapping[str, Any] | type[BaseModel],
+        *,
+        whitespace: str = JSON_WHITESPACE,
+    ):
+        self.model: type[BaseModel] | None = None
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            self.model = schema
+            self.schema: dict[str, Any] = schema.model_json_schema()
+        elif isinstance(schema, Mapping):
+            self.schema = _plain_json(schema)
+        else:
+            raise ConstraintError(
+                "json_schema takes a pydantic model class or a JSON schema dict, "
+                f"not {type(schema).__name__}",
+                kind=self.kind,
+            )
+        self.whitespace = whitespace
+        self._validator = _schema_validator(self.schema)
+        self._pattern: str | None = None
+
+    @property
+    def pattern(self) -> str:
+        # Built on first use: remote backends validate with the schema and never need it. A
+        # schema outlines-core cannot turn into a regex fails here, before any generation.
+        if self._pattern is None:
+            self._pattern = _schema_pattern(self.schema, self.whitespace)
+        return self._pattern
+
+    @property
+    def decoding_pattern(self) -> str:
+        return f"[ ]?(?:{self.pattern})"
+
+    @property
+    def name(self) -> str:
+        """A name for the schema (its title, or the model's name), for response_format."""
+        title = self.model.__name__ if self.model is not None else self.schema.get("title")
+        cleaned = regex_engine.sub(r"[^A-Za-z0-9_-]", "_", str(title or "output"))
+        return cleaned[:64]
+
+    def parse(self, text: str) -> Any:
+        value = _decode_json(text)
+        if self.model is not None:
+            try:
+                return self.model.model_validate(value)
+            except ValidationError as exc:
+                raise ValueError(_describe_validation(exc)) from None
+        problems = sorted(self._validator.iter_errors(value), key=lambda e: list(e.path))
+        if problems:
+            raise ValueError(
+                "; ".join(f"{_json_path(p.absolute_path)}: {p.message}" for p in problems[:5])
+            )
+        return value
+
+    def instructions(self) -> str:
+        return (
+            "Answer with one JSON value that validates against this JSON schema, and nothing "
+            f"else (no prose, no code fences):\n{json.dumps(self.schema, separators=(',', ':'))}"
+        )
+
+
+def choices(options: Iterable[str]) -> Choices:
+    """The output is exactly one of ``options``: ``choices(["positive", "negative"])``."""
+    return Choices(options)
+
+
+def regex(pattern: str) -> Regex:
+    """The whole output matches ``pattern``: ``regex(r"[0-9]{3}-[0-9]{4}")``. The dialect
+    is Rust's ``regex`` (Python's, without look-around or back-references)."""
+    return Regex(pattern)
+
+
+def json_schema(
+    schema: Mapping[str, Any] | type[BaseModel], *, whitespace: str = JSON_WHITESPACE
+) -> JsonSchema:
+    """The output is JSON valid under ``schema``: a pydantic model class or a JSON schema
+    dict. ``whitespace`` is the regex allowed between JSON tokens (default: one optional
+    space). An invalid or unsupported schema raises :class:`ConstraintError` here."""
+    return JsonSchema(schema, whitespace=whitespace)
+
+
+def as_constraint(spec: Any) -> Constraint:
+    """A Constraint from what a user may pass as a schema: a Constraint, a pydantic model
+    class, a JSON schema dict, or a list of choices."""
+    if isinstance(spec, Constraint):
+        return spec
+    if isinstance(spec, type) and issubclass(spec, BaseModel):
+        return JsonSchema(spec)
+    if isinstance(spec, Mapping):
+        return JsonSchema(spec)
+    if isinstance(spec, (list, tuple)):
+        return Choices(spec)
+    raise ConstraintError(
+        "expected a constraint (choices, regex, json_schema), a pydantic model class, a JSON "
+        f"schema dict or a list of choices, not {type(spec).__name__}",
+        kind="json_schema",
+    )
+
+
+def constraint_from_output(output: OutputSpec) -> Constraint | None:
+    """The constraint a template's ``output:`` declares (``None`` for free text)."""
+    if output.type == "choices":
+        assert output.choices is not None
+        return Choices(output.choices)
+    if output.type == "regex":
+        assert output.pattern is not None
+        return Regex(output.pattern)
+    if output.type == "json":
+        assert output.json_schema is not None
+        return JsonSchema(output.json_schema)
+    return None
+
+
+def constraint_from_response_format(response_format: Mapping[str, Any]) -> Constraint | None:
+    """The constraint an OpenAI-style ``response_format`` asks for: ``json_schema`` → its
+    schema, ``json_object`` → an object of scalars and lists of scalars (a general JSON
+    grammar's automaton is thousands of states; this one compiles in milliseconds),
+    ``text`` → none."""
+    kind = response_format.get("type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return JsonSchema(_JSON_OBJECT)
+    if kind == "json_schema":
+        spec = response_format.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        if not isinstance(schema, Mapping):
+            raise ConstraintError(
+                "response_format json_schema needs {'json_schema': {'name': ..., 'schema': {...}}}",
+                kind="json_schema",
+            )
+        return JsonSchema(schema)
+    raise ConstraintError(
+        f"unknown response_format type {kind!r}; expected text, json_object or json_schema",
+        kind="json_schema",
+    )
+
+
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+_JSON_OBJECT = {
+    "type": "object",
+    "additionalProperties": {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR}]},
+}
+
+
+# --- helpers of the constraints ----------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    return "".join("\\" + c if c in _REGEX_META else c for c in text)
+
+
+def _plain_json(schema: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(json.dumps(schema))
+    except (TypeError, ValueError) as exc:
+        raise ConstraintError(
+            f"the JSON schema is not plain JSON: {exc}", kind="json_schema"
+        ) from None
+    assert isinstance(value, dict)
+    return value
+
+
+def _schema_validator(schema: dict[str, Any]) -> Any:
+    from jsonschema import exceptions, validators
+
+    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except exceptions.SchemaError as exc:
+        where = _json_path(exc.absolute_path)
+        raise ConstraintError(
+            f"invalid JSON schema at {where}: {exc.message}",
+            kind="json_schema",
+            path=where,
+        ) from None
+    return cls(schema)
+
+
+def _schema_pattern(schema: dict[str, Any], whitespace: str) -> str:
+    from outlines_core.json_schema import build_regex_from_schema
+
+    try:
+        return build_regex_from_schema(json.dumps(schema), whitespace)
+    except (ValueError, TypeError) as exc:
+        raise ConstraintError(
+            f"the JSON schema cannot be enforced by constrained decoding: "
+            f"{str(exc).splitlines()[0].strip()} (supported: the types object, array, "
+            "string, integer, number, boolean and null, enum, const, anyOf/oneOf/allOf, $ref, "
+            "and length, item-count and pattern bounds)",
+            kind="json_schema",
+        ) from None
+
+
+def _decode_json(text: str) -> Any:
+    """The JSON value in ``text``: the whole text, else the text inside a code fence, else
+    the first value that starts with ``{`` or ``[`` (models like to add prose)."""
+    stripped = text.strip()
+    try:
+        return json.loads(stripped)
+    except ValueError as exc:
+        first_error = exc
+    fenced = regex_engine.search(r"```(?:json)?\s*(.*?)```", stripped, flags=regex_engine.S)
+    if fenced:
+        try:
+            return json.loads(fenced.group(1))
+        except ValueError:
+            pass
+    decoder = json.JSONDecoder()
+    for match in regex_engine.finditer(r"[\[{]", stripped):
+        try:
+            return decoder.raw_decode(stripped, match.start())[0]
+        except ValueError:
+            continue
+    raise ValueError(f"the output is not valid JSON ({first_error})")
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
+    )
+
+
+def _json_path(path: Iterable[Any]) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "(root)"

@@ -1,0 +1,69 @@
+"""``promptcraft tune``: help, data errors, one adapter, and the --compare table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tuning_support import label_task
+
+from promptcraft.cli import main
+from promptcraft.tuning import METHODS, load_adapter
+
+
+def _data(tmp_path: Path, n: int = 10) -> Path:
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in label_task(n, seed=0)))
+    return path
+
+
+def test_help_explains_each_method(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for method in METHODS:
+        assert f"\n  {method} " in text
+    assert "--compare" in text and "early stopping" in text
+
+
+def test_malformed_data_exits_2_naming_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"input": "a", "output": "b"}\n{"input": "a"}\n')
+    assert main(["tune", str(path), "--quiet"]) == 2
+    assert f"{path}:2: missing 'output'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_tune_writes_an_adapter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "label-prompt.safetensors"
+    args = ["tune", str(_data(tmp_path)), "--max-steps", "2", "--quiet", "--out", str(out)]
+    assert main([*args, "--virtual-tokens", "4", "--threads", "1"]) == 0
+    assert load_adapter(out).info.method == "prompt"
+    assert str(out) in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_compare_prints_a_row_per_method_and_plots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "compare.png"
+    args = ["tune", str(_data(tmp_path)), "--compare", "--max-steps", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "adapters"), "--plot", str(png)]) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [row.split("|")[1].strip() for row in table[2:]] == list(METHODS)
+    assert png.stat().st_size > 0
+
+
+def test_serve_refuses_a_missing_adapter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("uvicorn")
+    missing = tmp_path / "missing.safetensors"
+    assert main(["serve", "--adapter", str(missing), "--port", "0"]) == 2
+    assert f"adapter {missing} does not exist" in capsys.readouterr().err
