@@ -146,7 +146,11 @@ class Scheduler:
         try:
             # The local backend encodes the prompt here and generates only when iterated.
             source = request.prompt if request.prompt is not None else list(request.messages or ())
-            stream = self.backend.stream(source, request.params)
+            # response_format rides on the request, beside the sampling params
+            options = (
+                {"response_format": request.response_format} if request.response_format else {}
+            )
+            stream = self.backend.stream(source, request.params, **options)
         except BaseException:
             self._release()
             raise

@@ -1,7 +1,8 @@
 """OpenAI request bodies → the backend's :class:`~promptcraft.backends.types.Request`.
 
 Fields this server cannot honour with the value given (``n=2``, ``echo``, a ``logit_bias``,
-tools) are refused with a 400 naming them, never silently ignored.
+tools) are refused with a 400 naming them, never silently ignored. A JSON
+``response_format`` (``json_object`` or ``json_schema``) is honoured by constrained decoding.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from ..backends.requests import build_request
 from ..backends.types import Request
-from ..errors import InvalidRequestError
+from ..errors import ConstraintError, InvalidRequestError
 from ..prompts.messages import Message
 from .errors import APIError, from_backend_error
 from .schemas import ChatCompletionRequest, ChatMessageIn, CompletionRequest
@@ -51,14 +52,7 @@ def chat_request(body: ChatCompletionRequest) -> Request:
         "tools are not supported by this server's chat API; describe the tools in the system "
         "message (promptcraft's agents do this for local models)",
     )
-    if body.response_format is not None and body.response_format.type != "text":
-        raise APIError(
-            400,
-            f"response_format {body.response_format.type!r} is not supported; use 'text' "
-            "(promptcraft.generate_structured validates JSON output on the client side)",
-            param="response_format",
-            code="invalid_value",
-        )
+    response_format = _response_format(body)
     _refuse(
         body.top_logprobs is not None and not body.logprobs,
         "top_logprobs",
@@ -73,8 +67,27 @@ def chat_request(body: ChatCompletionRequest) -> Request:
     max_tokens = body.max_completion_tokens or body.max_tokens
     logprobs = (body.top_logprobs or 0) if body.logprobs else None
     params = _sampling(body, max_tokens=max_tokens, logprobs=logprobs)
+    if response_format is not None:
+        params["response_format"] = response_format
     messages = [_message(i, m) for i, m in enumerate(body.messages)]
     return _build(messages, params)
+
+
+def _response_format(body: ChatCompletionRequest) -> dict[str, Any] | None:
+    """A JSON ``response_format``, checked here so that a bad schema is a 400 naming it; the
+    local backend then constrains decoding to it (so the reply always parses)."""
+    if body.response_format is None or body.response_format.type == "text":
+        return None
+    from ..structured.constraints import constraint_from_response_format
+
+    value = body.response_format.model_dump(exclude_none=True)
+    try:
+        constraint = constraint_from_response_format(value)
+        if constraint is not None:
+            constraint.pattern  # noqa: B018 - compiles the schema to a regex, or raises
+    except ConstraintError as exc:
+        raise APIError(400, str(exc), param="response_format", code="invalid_value") from None
+    return value
 
 
 def _sampling(

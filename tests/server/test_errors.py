@@ -120,3 +120,15 @@ def test_the_server_keeps_serving_after_bad_requests(
     client.post("/v1/completions", json=_completion(server, temperature=-1))
     response = client.post("/v1/completions", json=_completion(server))
     assert response.status_code == 200
+
+
+def test_an_invalid_response_format_schema_is_a_400_naming_it(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    body = {
+        "model": server.model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x"}},
+    }
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert error["param"] == "response_format"
