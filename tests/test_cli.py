@@ -142,3 +142,15 @@ def test_run_uses_the_template_defaults_and_stops_at_the_observation() -> None:
     assert result.returncode == 0, result.stderr
     assert "Observation:" not in result.stdout  # the template's stop sequence
     assert "finish_reason=" in result.stderr
+
+
+def test_run_prints_a_declared_output_as_parsed_json(tmp_path: Path) -> None:
+    (tmp_path / "mood.prompt").write_text(
+        "---\nname: mood\nkind: prefix\ninputs: {input: str}\n"
+        "output: {choices: [happy, sad]}\ndefaults: {max_tokens: 8, temperature: 1.0}\n---\n"
+        "{% block instruction %}Is the text happy or sad?{% endblock %}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("run", str(tmp_path / "mood.prompt"), "--var", "input=I won!", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) in ("happy", "sad")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
@@ -101,6 +102,12 @@ def _run(args: argparse.Namespace) -> int:
     template = load_template(args.template)
     inputs = parse_vars(template, args.var, args.vars_file)
     backend = _backend(args)
+    if template.output.type != "text":
+        # A declared output (choices, regex, JSON schema) is generated whole, constrained on
+        # local models and validated everywhere, then printed as JSON.
+        value = template.run(backend, params=_params(args), **inputs)
+        print(json.dumps(value.model_dump() if hasattr(value, "model_dump") else value))
+        return 0
     params = {**template.defaults, **_params(args)}
     if template.kind == "chat":
         chunks = backend.stream(template.render_messages(**inputs), **params)
