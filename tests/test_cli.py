@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["render", "lint", "templates", "generate", "run", "serve", "demo", "eval", "tune"]
+COMMANDS = [
+    "render",
+    "lint",
+    "templates",
+    "generate",
+    "run",
+    "agent",
+    "serve",
+    "demo",
+    "eval",
+    "tune",
+]
 
 
 def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None):
@@ -154,3 +165,21 @@ def test_run_prints_a_declared_output_as_parsed_json(tmp_path: Path) -> None:
     result = run_cli("run", str(tmp_path / "mood.prompt"), "--var", "input=I won!", "--seed", "1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) in ("happy", "sad")
+
+
+def test_agent_prints_each_tool_call_its_result_and_the_answer(tmp_path: Path) -> None:
+    (tmp_path / "prices.json").write_text('{"pen": 4, "cup": 3}', encoding="utf-8")
+    result = run_cli("agent", "How much do 3 pens cost?", "--lookup", str(tmp_path / "prices.json"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("[1] lookup ") for line in lines)
+    assert any(line.startswith("[1]   -> ") for line in lines)
+    assert any(line.startswith("Answer: ") for line in lines)
+
+
+def test_agent_with_an_unreadable_lookup_table_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "prices.json").write_text('{"pen": 4,', encoding="utf-8")
+    result = run_cli("agent", "How much is a pen?", "--lookup", str(tmp_path / "prices.json"))
+    assert result.returncode == 2
+    assert "prices.json:1: not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr

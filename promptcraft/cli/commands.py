@@ -5,13 +5,22 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import demo, eval_command, generate_commands, prompt_commands, serve_command, tune_command
+from . import (
+    agent_command,
+    demo,
+    eval_command,
+    generate_commands,
+    prompt_commands,
+    serve_command,
+    tune_command,
+)
 
 __all__ = ["register_all"]
 
 _MODULES: tuple[Any, ...] = (
     prompt_commands,
     generate_commands,
+    agent_command,
     eval_command,
     tune_command,
     serve_command,

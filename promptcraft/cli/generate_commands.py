@@ -10,7 +10,7 @@ from typing import Any
 
 from .prompt_commands import add_input_options, load_template, parse_vars
 
-__all__ = ["register"]
+__all__ = ["add_backend_options", "load_cli_backend", "register"]
 
 _BACKEND_HELP = (
     "local (the bundled model, default), local:PATH, openai:MODEL or http(s)://HOST/v1 "
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     generate.add_argument("prompt", help="the prompt text; '-' reads stdin")
-    _add_backend_options(generate)
+    add_backend_options(generate)
     _add_generation_options(generate)
     generate.set_defaults(handler=_generate)
 
@@ -43,12 +43,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     run.add_argument("template", metavar="FILE_OR_NAME", help="a .prompt path or a name")
     add_input_options(run)
-    _add_backend_options(run)
+    add_backend_options(run)
     _add_generation_options(run)
     run.set_defaults(handler=_run)
 
 
-def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default=None, metavar="SPEC", help=_BACKEND_HELP)
     parser.add_argument("--model-name", help="the model to ask a server for")
     parser.add_argument(
@@ -69,7 +69,8 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--usage", action="store_true", help="print token usage on stderr")
 
 
-def _backend(args: argparse.Namespace) -> Any:
+def load_cli_backend(args: argparse.Namespace) -> Any:
+    """The backend that --backend, --model-name and --api-key-env name."""
     from ..backends import load_backend
 
     options: dict[str, Any] = {}
@@ -93,7 +94,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 def _generate(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    backend = _backend(args)
+    backend = load_cli_backend(args)
     _print_stream(backend.stream(prompt, **_params(args)), args.usage)
     return 0
 
@@ -101,7 +102,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     template = load_template(args.template)
     inputs = parse_vars(template, args.var, args.vars_file)
-    backend = _backend(args)
+    backend = load_cli_backend(args)
     if template.output.type != "text":
         # A declared output (choices, regex, JSON schema) is generated whole, constrained on
         # local models and validated everywhere, then printed as JSON.
