@@ -63,7 +63,7 @@ def _run_agent(args: argparse.Namespace) -> int:
         tools.append(today)
     if not tools:
         raise PromptcraftError("no tools: drop --no-calculator or add --lookup/--today")
-    agent = Agent(
+    agent: Agent[Any] = Agent(
         load_cli_backend(args),
         tools=tools,
         instructions=args.instructions,
