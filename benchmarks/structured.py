@@ -26,13 +26,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import sys
 import time
 from pathlib import Path
 
 import torch
+from machine import cpu_name
 from pydantic import BaseModel, Field
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -273,14 +273,7 @@ def _markdown(
 ) -> str:
     from importlib.metadata import version
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     lines = [
         "# Structured output benchmark",
         "",
