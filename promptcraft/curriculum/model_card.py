@@ -113,7 +113,7 @@ def _header(facts: CardFacts) -> list[str]:
         f"It meets {len(met)} of its {len(graded)} graded targets (table below). It is a demo "
         "and test model for the prompt kinds and the agent protocol, not a useful assistant: "
         "it follows the formats and the task families it was trained on, on new instances, "
-        "and generalises only partly to instruction wordings it never saw.",
+        "and rarely generalises to instruction wordings it never saw.",
         "",
     ]
 
@@ -164,9 +164,7 @@ def _recipe(facts: CardFacts) -> list[str]:
         f"- **Data.** {recipe['train_samples']:,} samples of the curriculum's train split "
         f"(seed {recipe['seed']}), drawn from `promptcraft/curriculum/mixture.py`'s default "
         "mixture, tokenized and packed whole into rows (never split across rows).",
-        "- **Loss.** Completion tokens and the appended end token only, with prompt weight "
-        f"{recipe['prompt_weight']:g}; in tool transcripts that is the `Action:` lines and the "
-        "final answer (observations and the deliberately failed calls weigh 0).",
+        _loss_line(recipe["prompt_weight"]),
         "- **Packing.** A block-diagonal causal mask keeps packed samples from seeing each "
         "other and positions restart at 0 per sample, so each sample is learned as it is used: "
         "alone at the start of the context.",
@@ -190,6 +188,21 @@ def _recipe(facts: CardFacts) -> list[str]:
         "![loss curve](loss_curve.png)",
         "",
     ]
+
+
+def _loss_line(prompt_weight: float) -> str:
+    if prompt_weight == 0:
+        return (
+            "- **Loss.** Completion tokens and the appended end token only (prompt weight 0); "
+            "in tool transcripts that is the `Action:` lines and the final answer (observations "
+            "and the deliberately failed calls weigh 0)."
+        )
+    return (
+        "- **Loss.** Every token: the prompt (instruction, demonstrations, input; in tool "
+        f"transcripts also the observations and the deliberately failed calls) at weight "
+        f"{prompt_weight:g}, the completion and the end token at 1, averaged over the weights. "
+        "The held-out loss counts completion tokens only."
+    )
 
 
 def _suites(facts: CardFacts) -> list[dict[str, Any]]:
@@ -294,30 +307,43 @@ def _misses(facts: CardFacts) -> list[str]:
         lines.append(f"- {s['family']}, {s['kind']}, k={s['k']}: {_pct0(s['exact_match'])}.{shown}")
     lines += [
         "",
-        "What was tried, in order (each run is one ~55-minute CPU budget):",
+        "What was tried, in order (each run is one ~55-minute CPU budget on the same model shape):",
         "",
-        "1. The first run (same model, shape and budget; a quarter of the samples were tool "
-        "transcripts; 10 label pairs; its `eval.json` is in git history at commit `f6102e9`) "
-        "learned the formats and the tool protocol (100%) but scored 36.7% on prefix prompts, "
-        "3.5% with held-out wordings, 14.8% at 4 shots and 20.0% on reverse prompts.",
-        "2. This run keeps the model and budget and changes the curriculum: labels drawn from "
-        "135 pairs instead of 10; training instructions framed by ten surrounding phrases and "
-        "about 40% more wordings per family; a plain copy family (`copy_list`) for the copying "
-        "that reversing and sorting build on; tool transcripts cut from 25% to 14% of samples "
-        "in favour of the list, reverse and few-shot kinds. Prefix, 4-shot, reverse and "
-        "held-out-wording scores rose; chat, which lost samples, fell.",
+        "1. The first run (a quarter of the samples were tool transcripts; 10 label pairs; its "
+        "`eval.json` is in git history at commit `f6102e9`) learned the formats and the tool "
+        "protocol (100%) but scored 36.7% on prefix prompts, 3.5% with held-out wordings, "
+        "14.8% at 4 shots and 20.0% on reverse prompts.",
+        "2. The second changed the curriculum: labels drawn from 135 pairs instead of 10; "
+        "training instructions framed by ten surrounding phrases and about 40% more wordings "
+        "per family; a plain copy family (`copy_list`); tool transcripts cut from 25% to 14% of "
+        "samples (`eval.json` at commit `5cd66e0`): 41.7% prefix, 7.0% held-out wordings, "
+        "19.0% at 4 shots, 34.4% reverse. A teacher-forced probe showed it did not copy: on "
+        "held-out `copy_list` prompts it gave the right next token 54% of the probability and "
+        "put 41% on tokens absent from the input.",
+        "3. This run keeps that curriculum and puts loss on the prompt too (prompt weight 1, "
+        "and 500,000 samples so that the hour sees no repeats). Two 25-minute pilots had "
+        "shown it lifting few-shot scores (caesar 4-shot 0% → 33%); over the full run it "
+        "formed the copying circuit (the same probe: 98% on the right token, 99% on the "
+        "input's tokens; `python benchmarks/copy_probe.py models/pc-tiny`) and lifted every "
+        "kind on training wordings: prefix 41.7% → 82.7%, reverse 58.5% → 93.5%, chat "
+        "16.8% → 76.3%, the list families from 6-38% to 62-98%.",
         "",
-        "What would most likely help next (a judgement from one probe, not a measurement of a "
-        "fix): the model does not copy reliably even when asked to copy. Teacher-forced on "
-        "`Copy the words.` with `hat knife towel lamp`, it gives the right next word only "
-        "1-56% of the probability and spreads the rest over nouns that are not in the input, "
-        "so the copying (induction) circuit has not formed. Ordinary language-model training "
-        "forms it from repeated text inside the context, and this recipe puts no loss on "
-        "prompt tokens (including the demonstrations' outputs): the 6-minute pilot that chose "
-        "that measured too early to see such a circuit. The next run should weight the "
-        "demonstrations' outputs (and perhaps the whole prompt) and train copying first; a "
-        "larger token budget (a GPU run of the same recipe) would also help, since the "
-        "training loss was still falling at the end.",
+        "What is still missing, and what would most likely help (judgements, not "
+        "measurements of a fix):",
+        "",
+        "- **Held-out wordings** (7%): the model fails on instructions it never saw. "
+        "Its instructions are a few hundred short phrasings; following unseen ones needs "
+        "either far more varied phrasings (paraphrase generation over a larger vocabulary) or "
+        "a model pretrained on ordinary text, which the hour on 2 cores cannot give.",
+        "- **In-context-only tasks at 4 shots** (23.8%, mean over both wording splits; 43.5% on "
+        "training wordings): `icl_cipher` (a letter mapping drawn per prompt) stays near 0%, "
+        "and `icl_lookup` falls as shots are added (100% at 1, 36% at 4). Both need a "
+        "two-hop lookup (find the matching demonstration, then copy from it) that the probe "
+        "in `shared/notes/icl-probe.md` also found slow to learn.",
+        "- **Reverse prompts** (47.0% over both splits): 93.5% on training wordings, 0.5% on "
+        "held-out reverse instructions, the wording problem again.",
+        "- More tokens: the training loss was still falling at the end; the recipe runs "
+        "unchanged on a GPU machine (`--threads` aside) with 10× the budget.",
         "",
     ]
     return lines
@@ -337,9 +363,14 @@ def _choices() -> list[str]:
         "- **bfloat16 autocast** (same script, tokens per 2 CPU-seconds): float32 eager 1,889; "
         "bf16 eager 3,086 (1.6× faster); torch.compile gave 2,491 (float32) and 2,788 (bf16) "
         "after 144 s and 40 s of compiling, so the recipe runs bf16 eager.",
-        "- **Prompt-token loss weight** (two 6-minute pilots of the recipe with "
-        "`--prompt-weight 0` and `0.1`, 40,000 samples, 1 thread each): held-out completion "
-        "loss 0.896 against 1.000, so prompt tokens carry no loss.",
+        "- **Prompt-token loss weight.** Two 6-minute pilots (`--prompt-weight 0` and `0.1`, "
+        "40,000 samples, 1 thread each) favoured weight 0 on held-out completion loss (0.896 "
+        "against 1.000), and the first two runs used it. Two 25-minute pilots (`--minutes 25 "
+        "--train-samples 150000 --warmup-steps 100 --threads 1`, weights 0 and 1, evaluated with "
+        "`--n 30 --families copy_list reverse_list caesar icl_lookup icl_labels extract_field "
+        "--kinds prefix few_shot`) reversed the choice: caesar "
+        "few-shot k=1/2/4/6 0/0/0/7% against 43/50/33/40%, icl_labels k=1 67% against 93%. "
+        "This run uses weight 1.",
         "",
     ]
 
