@@ -87,12 +87,29 @@ TARGETS: tuple[Target, ...] = (
         select=lambda s: s.kind == "few_shot" and _in_context_only(s.family) and s.k == 0,
         threshold=None,
     ),
+    # The 4-shot and reverse targets average both wording splits (the held-out data is a new
+    # seed and new wordings); the reported "training wordings only" rows split the gap.
     Target(
         name="in-context-only tasks, 4-shot",
         select=lambda s: s.kind == "few_shot" and _in_context_only(s.family) and s.k == 4,
         threshold=0.85,
     ),
+    Target(
+        name="in-context-only tasks, 4-shot, training wordings only",
+        select=lambda s: (
+            s.kind == "few_shot"
+            and _in_context_only(s.family)
+            and s.k == 4
+            and s.wording == "train"
+        ),
+        threshold=None,
+    ),
     Target(name="reverse prompts", select=lambda s: s.kind == "reverse", threshold=0.80),
+    Target(
+        name="reverse prompts, training wordings only",
+        select=lambda s: s.kind == "reverse" and s.wording == "train",
+        threshold=None,
+    ),
     Target(
         name="tool protocol, 2-step arithmetic, held-out instances: correct final answer",
         select=lambda s: s.family == "tool_arithmetic" and s.wording == "train",
