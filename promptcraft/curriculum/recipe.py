@@ -73,7 +73,7 @@ class Recipe(BaseModel):
     # Measured (MODEL_CARD.md): weight 0 wins a 6-minute pilot on held-out loss, but over a
     # full run weight 1 lifts prefix exact match from 42% to 83%: the loss on demonstrations
     # (outputs that copy or transform text earlier in the context) forms the copying circuit
-    # that the list, lookup and in-context tasks build on.
+    # that the list and in-context tasks build on.
     prompt_weight: float = Field(
         default=1.0, description="Loss weight of prompt tokens (completion and eos: 1)."
     )
