@@ -94,37 +94,32 @@ class NativeProtocol:
         results: Sequence[tuple[str, str]],
     ) -> None:
         """Append the model's turn and the results (call id, observation) of its calls."""
+        messages.append(_assistant_turn(completion))
         if completion.tool_calls:
-            messages.append(
-                Message(
-                    role="assistant",
-                    content=completion.text,
-                    tool_calls=tuple(completion.tool_calls),
-                )
-            )
             messages.extend(Message(role="tool", content=r, tool_call_id=i) for i, r in results)
         else:  # calls recovered from text: answered as text
-            messages.append(Message(role="assistant", content=completion.text))
             lines = [f"Observation: {r}" for _, r in results]
             messages.append(Message(role="user", content="\n".join(lines)))
 
     def feedback(self, messages: list[Message], completion: Completion, message: str) -> None:
         """Tell the model its output did not parse or validate."""
+        messages.append(_assistant_turn(completion))
         if completion.tool_calls:
-            messages.append(
-                Message(
-                    role="assistant",
-                    content=completion.text,
-                    tool_calls=tuple(completion.tool_calls),
-                )
-            )
             messages.extend(
                 Message(role="tool", content=message, tool_call_id=c.id)
                 for c in completion.tool_calls
             )
         else:
-            messages.append(Message(role="assistant", content=completion.text))
             messages.append(Message(role="user", content=message))
+
+
+def _assistant_turn(completion: Completion) -> Message:
+    """The model's turn as a message: its native tool calls, if any, go with it."""
+    if completion.tool_calls:
+        return Message(
+            role="assistant", content=completion.text, tool_calls=tuple(completion.tool_calls)
+        )
+    return Message(role="assistant", content=completion.text)
 
 
 def _parsed(call: ToolCall) -> ParsedCall:
