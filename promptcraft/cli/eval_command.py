@@ -7,6 +7,8 @@ import os
 import sys
 from typing import Any
 
+from .generate_commands import add_backend_options, backend_options
+
 __all__ = ["register"]
 
 _DESCRIPTION = """\
@@ -68,19 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the field holding the expected answer (default: expected)",
     )
     parser.add_argument("--limit", type=int, metavar="N", help="use the first N rows only")
-    parser.add_argument(
-        "--backend",
-        action="append",
-        metavar="SPEC",
-        help="local (default), local:PATH, openai:MODEL or http(s)://HOST/v1; repeat to "
-        "compare backends",
-    )
-    parser.add_argument("--model-name", metavar="NAME", help="the model to ask a server for")
-    parser.add_argument(
-        "--api-key-env",
-        metavar="VAR",
-        help="read the server's API key from this environment variable (never from argv)",
-    )
+    add_backend_options(parser, repeatable=True)
     parser.add_argument(
         "--metric", default="exact", help="how to score an output (see below; default: exact)"
     )
@@ -175,11 +165,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _backends(args: argparse.Namespace) -> list[Any]:
     specs = args.backend or [None]
-    options: dict[str, Any] = {}
-    if args.model_name:
-        options["model"] = args.model_name
-    if args.api_key_env:
-        options["api_key"] = os.environ.get(args.api_key_env)
+    options = backend_options(args)
     if not options:
         return specs
     from ..backends.spec import load_backend, parse_backend_spec

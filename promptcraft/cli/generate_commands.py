@@ -10,7 +10,7 @@ from typing import Any
 
 from .prompt_commands import add_input_options, load_template, parse_vars
 
-__all__ = ["add_backend_options", "load_cli_backend", "register"]
+__all__ = ["add_backend_options", "backend_options", "load_cli_backend", "register"]
 
 _BACKEND_HELP = (
     "local (the bundled model, default), local:PATH, openai:MODEL or http(s)://HOST/v1 "
@@ -48,9 +48,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.set_defaults(handler=_run)
 
 
-def add_backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", default=None, metavar="SPEC", help=_BACKEND_HELP)
-    parser.add_argument("--model-name", help="the model to ask a server for")
+def add_backend_options(parser: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
+    """--backend (``repeatable``: given several times, a list), --model-name, --api-key-env."""
+    if repeatable:
+        parser.add_argument(
+            "--backend",
+            action="append",
+            metavar="SPEC",
+            help=_BACKEND_HELP + "; repeat it to compare backends",
+        )
+    else:
+        parser.add_argument("--backend", default=None, metavar="SPEC", help=_BACKEND_HELP)
+    parser.add_argument("--model-name", metavar="NAME", help="the model to ask a server for")
     parser.add_argument(
         "--api-key-env",
         metavar="VAR",
@@ -73,12 +82,17 @@ def load_cli_backend(args: argparse.Namespace) -> Any:
     """The backend that --backend, --model-name and --api-key-env name."""
     from ..backends import load_backend
 
+    return load_backend(args.backend, **backend_options(args))
+
+
+def backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The load_backend keywords that --model-name and --api-key-env give."""
     options: dict[str, Any] = {}
     if args.model_name:
         options["model"] = args.model_name
     if args.api_key_env:
         options["api_key"] = os.environ.get(args.api_key_env)
-    return load_backend(args.backend, **options)
+    return options
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
