@@ -15,7 +15,6 @@ to look.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import DatasetError
+from ..jsonl import JsonLineError, read_json_lines
 
 __all__ = ["DataRow", "load_dataset"]
 
@@ -86,15 +86,12 @@ def _read_jsonl(path: Path) -> Iterable[tuple[int, Any]]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DatasetError(f"not UTF-8 text: {exc}", path=str(path)) from None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            yield number, json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(
-                f"invalid JSON at column {exc.colno}: {exc.msg}", path=str(path), line=number
-            ) from None
+    try:
+        yield from read_json_lines(text)
+    except JsonLineError as exc:
+        raise DatasetError(
+            f"invalid JSON at column {exc.column}: {exc.reason}", path=str(path), line=exc.line
+        ) from None
 
 
 def _row(index: int, line: int, raw: Any, path: str | None, expected_key: str) -> DataRow:

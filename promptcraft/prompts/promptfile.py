@@ -25,7 +25,6 @@ Every error names the file and the line it is about.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import TemplateNotFoundError, TemplateSyntaxError
+from ..jsonl import JsonLineError, read_json_lines
 from .frontmatter import FrontMatter, read_front_matter
 from .guards import RenderLimits
 from .inputs import parse_inputs
@@ -159,15 +159,13 @@ def _read_jsonl(
     examples: list[dict[str, Any]] = []
     lines: list[tuple[str, int]] = []
     shown = str(prompt_path.parent / name)
-    for number, raw in enumerate(target.read_text(encoding="utf-8").splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            item = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TemplateSyntaxError(
-                f"invalid JSON: {exc.msg}", template=shown, line=number
-            ) from None
+    try:
+        rows = list(read_json_lines(target.read_text(encoding="utf-8")))
+    except JsonLineError as exc:
+        raise TemplateSyntaxError(
+            f"invalid JSON: {exc.reason}", template=shown, line=exc.line
+        ) from None
+    for number, item in rows:
         if not isinstance(item, dict):
             raise TemplateSyntaxError(
                 "each line must be a JSON object of field to value", template=shown, line=number

@@ -8,7 +8,6 @@ imports torch.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import PromptError, TuningDataError
+from ..jsonl import JsonLineError, read_json_lines
 from ..prompts.kinds import PrefixPrompt
 from ..prompts.template import PromptTemplate
 
@@ -73,17 +73,12 @@ def _read_jsonl(path: Path) -> list[TuningExample]:
         raise TuningDataError("no such file", path=shown) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TuningDataError(f"cannot read the file: {exc}", path=shown) from None
-    examples = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TuningDataError(
-                f"not valid JSON ({exc.msg} at column {exc.colno})", path=shown, line=number
-            ) from None
-        examples.append(_example(row, shown, number))
+    try:
+        examples = [_example(row, shown, number) for number, row in read_json_lines(text)]
+    except JsonLineError as exc:
+        raise TuningDataError(
+            f"not valid JSON ({exc.reason} at column {exc.column})", path=shown, line=exc.line
+        ) from None
     if not examples:
         raise TuningDataError(
             'the file has no examples: write one {"input": ..., "output": ...} object a line',
