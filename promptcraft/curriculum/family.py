@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .paraphrase import vary_wording
+
 __all__ = ["Family", "Split", "Task", "Wordings", "distinct_instances"]
 
 Split = Literal["train", "heldout"]
@@ -30,8 +32,14 @@ class Wordings:
     def of(self, split: Split) -> tuple[str, ...]:
         return self.train if split == "train" else self.heldout
 
-    def pick(self, rng: random.Random, split: Split) -> str:
-        return rng.choice(self.of(split))
+    def pick(self, rng: random.Random, split: Split, *, vary: bool = False) -> str:
+        """One wording of ``split``; with ``vary`` (training only), often a paraphrase of it
+        (:func:`~.paraphrase.vary_wording`) that is never one of the held-out wordings."""
+        wording = rng.choice(self.of(split))
+        if not vary or split != "train" or rng.random() < 0.3:
+            return wording
+        varied = vary_wording(wording, rng)
+        return wording if varied in self.heldout else varied
 
 
 @dataclass

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 
 from .family import Split, Wordings
+from .words import NOUNS
 
 __all__ = [
     "INSTRUCTION_FRAMES",
@@ -32,6 +33,33 @@ LABELS: dict[Split, tuple[tuple[str, str], ...]] = {
     "train": tuple((i, o) for i in _TRAIN_INPUT_LABELS for o in _TRAIN_OUTPUT_LABELS),
     "heldout": (("Query", "Response"), ("Given", "Expected"), ("Source", "Target")),
 }
+# The training stream (``vary``) draws half of its labels from a wider vocabulary: more
+# label words, or any two nouns of the word lists. The third bundled model scored 100% on
+# Caesar 4-shot with the listed labels and 0% with held-out ones: it had learned the label
+# strings, not the layout. Words of the held-out labels are removed from every pool.
+_HELDOUT_WORDS = frozenset(label.lower() for pair in LABELS["heldout"] for label in pair)
+_MORE_INPUT_LABELS = (
+    "Request", "Entry", "Sample", "Record", "Problem", "Sentence", "Phrase", "Before", "From",
+    "Original", "Sequence", "Letters", "Expression", "Key", "Line", "Message", "Content",
+    "Context", "Instance", "Test", "Clue", "Term", "Left", "Raw", "Start", "Statement",
+)  # fmt: skip
+_MORE_OUTPUT_LABELS = (
+    "After", "To", "Label", "Transformed", "Converted", "Final", "Right", "End", "Correct",
+    "Completion", "Guess", "Class", "Category", "Outcome", "Prediction", "Verdict", "Rewrite",
+    "Translation", "Code", "Decoded", "Encoded", "Ans", "Res", "Returns", "Gives",
+)  # fmt: skip
+
+
+def _label_pool(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(w for group in groups for w in group if w.lower() not in _HELDOUT_WORDS)
+
+
+_VARIED_LABELS = (
+    _label_pool(_TRAIN_INPUT_LABELS, _MORE_INPUT_LABELS),
+    _label_pool(_TRAIN_OUTPUT_LABELS, _MORE_OUTPUT_LABELS),
+)
+_NOUN_LABELS = _label_pool(tuple(w.capitalize() for w in NOUNS))
+
 EXAMPLE_SEPARATORS = ("\n\n", "\n", "\n---\n")
 SECTION_SEPARATORS = ("\n\n", "\n")
 
@@ -81,6 +109,18 @@ def frame_instruction(wording: str, rng: random.Random, split: Split) -> str:
     return before + wording + after
 
 
+def _varied_labels(rng: random.Random) -> tuple[str, str]:
+    """Two different labels: each a label word, or a quarter of the time a noun."""
+    labels: list[str] = []
+    for pool in _VARIED_LABELS:
+        while True:
+            label = rng.choice(_NOUN_LABELS if rng.random() < 0.25 else pool)
+            if label not in labels:
+                labels.append(label)
+                break
+    return labels[0], labels[1]
+
+
 @dataclass(frozen=True)
 class TextFormat:
     """The layout settings of one text prompt."""
@@ -91,10 +131,16 @@ class TextFormat:
     section_separator: str = "\n\n"
 
 
-def draw_format(rng: random.Random, split: Split, *, unlabelled_input: float = 0.0) -> TextFormat:
+def draw_format(
+    rng: random.Random, split: Split, *, unlabelled_input: float = 0.0, vary: bool = False
+) -> TextFormat:
     """Labels from ``split`` and separators; ``unlabelled_input``: the chance that the input
-    has no label (prefix prompts)."""
-    input_label, output_label = rng.choice(LABELS[split])
+    has no label (prefix prompts). ``vary`` (training only): half of the labels come from
+    the wider vocabulary."""
+    if vary and split == "train" and rng.random() < 0.5:
+        input_label, output_label = _varied_labels(rng)
+    else:
+        input_label, output_label = rng.choice(LABELS[split])
     return TextFormat(
         input_label=None if rng.random() < unlabelled_input else input_label,
         output_label=output_label,

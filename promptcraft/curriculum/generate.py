@@ -19,7 +19,7 @@ from .chat_format import END_OF_TURN, render_chat
 from .family import Family, Split, Task
 from .formats import REVERSE_INSTRUCTIONS, SYSTEM_PROMPTS, draw_format, frame_instruction
 from .mixture import DEFAULT_MIXTURE, Mixture
-from .rendering import PromptSpec, render_inputs, reusable_inputs, reusable_prompt
+from .rendering import PromptSpec, render_inputs, render_reusable, render_reusable_messages
 from .sample import SAMPLE_KINDS, Sample, SampleKind, Segment
 from .tool_protocol import tool_transcript
 from .word_problems import draw_tool_problem
@@ -93,15 +93,13 @@ def make_sample(
     shots = mixture.shots[kind]
     k = rng.choices(list(shots), list(shots.values()))[0]
     source = TEXT_FAMILIES[family]
-    composed = compose(kind, source, source.task(rng, k), rng, split)
-    spec = composed.spec
-    template = reusable_prompt(spec)
-    inputs = reusable_inputs(spec, composed.query, composed.variables, composed.demos)
+    composed = compose(kind, source, source.task(rng, k), rng, split, vary=True)
+    render = (composed.spec, composed.query, composed.variables, composed.demos)
     if kind == "chat":
-        prompt = render_chat(template.render_messages(**inputs), add_generation_prompt=True)
+        prompt = render_chat(render_reusable_messages(*render), add_generation_prompt=True)
         completion = composed.answer + END_OF_TURN
     else:
-        prompt = template.render(**inputs)
+        prompt = render_reusable(*render)
         completion = " " + composed.answer
     return Sample(
         family=family,
@@ -117,24 +115,29 @@ def make_sample(
     )
 
 
-def compose(kind: str, family: Family, task: Task, rng: random.Random, split: Split) -> Composed:
-    """Lay ``task`` out as a prompt of ``kind`` with wordings and labels from ``split``."""
+def compose(
+    kind: str, family: Family, task: Task, rng: random.Random, split: Split, *, vary: bool = False
+) -> Composed:
+    """Lay ``task`` out as a prompt of ``kind`` with wordings and labels from ``split``.
+    ``vary`` (the training stream) adds paraphrased wordings and a wider label vocabulary;
+    evaluation leaves it off, so its items keep the listed wordings and labels."""
     demos = [{"input": i, "output": o} for i, o in task.demos]
     query, answer = task.query, task.answer
     if kind == "prefix":
-        instruction = frame_instruction(family.instructions.pick(rng, split), rng, split)
-        spec = PromptSpec("prefix", instruction, draw_format(rng, split, unlabelled_input=0.3))
+        instruction = _instruction(family, rng, split, vary)
+        fmt = draw_format(rng, split, unlabelled_input=0.3, vary=vary)
+        spec = PromptSpec("prefix", instruction, fmt)
     elif kind == "few_shot":
-        spec = PromptSpec("few_shot", "", draw_format(rng, split))
+        spec = PromptSpec("few_shot", "", draw_format(rng, split, vary=vary))
     elif kind == "hybrid":
-        instruction = frame_instruction(family.instructions.pick(rng, split), rng, split)
-        spec = PromptSpec("hybrid", instruction, draw_format(rng, split))
+        instruction = _instruction(family, rng, split, vary)
+        spec = PromptSpec("hybrid", instruction, draw_format(rng, split, vary=vary))
     elif kind == "reverse":
-        instruction = _reverse_instruction(family, bool(demos), rng, split)
-        spec = PromptSpec("reverse", instruction, draw_format(rng, split))
+        instruction = _reverse_instruction(family, bool(demos), rng, split, vary)
+        spec = PromptSpec("reverse", instruction, draw_format(rng, split, vary=vary))
         query, answer = answer, query
     elif kind == "chat":
-        spec = _chat_spec(family, bool(demos), rng, split)
+        spec = _chat_spec(family, bool(demos), rng, split, vary)
     else:
         raise ValueError(f"unknown prompt kind {kind!r}")
     meta: dict[str, Any] = {**task.meta, "instruction": spec.instruction}
@@ -145,26 +148,34 @@ def compose(kind: str, family: Family, task: Task, rng: random.Random, split: Sp
     return Composed(spec, demos, query, answer, task.variables, meta)
 
 
-def _reverse_instruction(family: Family, has_demos: bool, rng: random.Random, split: Split) -> str:
+def _instruction(family: Family, rng: random.Random, split: Split, vary: bool) -> str:
+    return frame_instruction(family.instructions.pick(rng, split, vary=vary), rng, split)
+
+
+def _reverse_instruction(
+    family: Family, has_demos: bool, rng: random.Random, split: Split, vary: bool
+) -> str:
     """The family's own wording (always without examples), a generic one, or none."""
     if family.reverse_instructions is None:
         raise ValueError(f"family {family.name!r} has no reverse form")
     draw = rng.random()
     if not has_demos or draw < 0.5:
-        return family.reverse_instructions.pick(rng, split)
-    return REVERSE_INSTRUCTIONS.pick(rng, split) if draw < 0.8 else ""
+        return family.reverse_instructions.pick(rng, split, vary=vary)
+    return REVERSE_INSTRUCTIONS.pick(rng, split, vary=vary) if draw < 0.8 else ""
 
 
-def _chat_spec(family: Family, has_demos: bool, rng: random.Random, split: Split) -> PromptSpec:
+def _chat_spec(
+    family: Family, has_demos: bool, rng: random.Random, split: Split, vary: bool
+) -> PromptSpec:
     """The instruction as the system message (examples become earlier turns), or, without
     examples, half the time at the top of the user turn, under a generic system prompt or
     none."""
-    wording = frame_instruction(family.instructions.pick(rng, split), rng, split)
+    wording = _instruction(family, rng, split, vary)
     if not has_demos and rng.random() < 0.5:
-        system = SYSTEM_PROMPTS.pick(rng, split) if rng.random() < 0.6 else ""
+        system = SYSTEM_PROMPTS.pick(rng, split, vary=vary) if rng.random() < 0.6 else ""
         return PromptSpec("chat", system, request=wording)
     if rng.random() < 0.4:
-        wording = SYSTEM_PROMPTS.pick(rng, split) + "\n" + wording
+        wording = SYSTEM_PROMPTS.pick(rng, split, vary=vary) + "\n" + wording
     return PromptSpec("chat", wording)
 
 

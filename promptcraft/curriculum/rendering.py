@@ -4,13 +4,15 @@ A :class:`PromptSpec` says how a prompt looks (kind, instruction, labels, separa
 :func:`build_prompt` turns it into the template a user would write: the instruction as
 template source, the examples given to the constructor. Evaluation uses it.
 
-Training renders a few hundred thousand prompts whose examples and wordings change every
-time; compiling a template for each would cost more than the rest of the generator. So
-:func:`reusable_prompt` compiles one template per layout (kind, labels, separators) and
-takes the rest per render as inputs: the instruction text (its wording rendered with the
-task's variables) and the examples, through an
-:class:`~promptcraft.prompts.ExampleSelector` that reads the ``demos`` input. Both render
-the same text (tested).
+Training renders a few hundred thousand prompts whose examples, wordings and labels change
+every time; compiling a template for each would cost more than the rest of the generator.
+So :func:`render_reusable` compiles one template per layout (kind, separators, whether the
+input is labelled) and takes the rest per render: the instruction text (its wording
+rendered with the task's variables) and the examples as inputs, through an
+:class:`~promptcraft.prompts.ExampleSelector` that reads the ``demos`` input, and the
+labels as placeholders replaced in the rendered text (the engine compiles labels into a
+template, and the training stream draws thousands of label pairs). Both render the same
+text (tested).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..prompts import (
     ChatPrompt,
     FewShotPrompt,
     HybridPrompt,
+    Message,
     PrefixPrompt,
     PromptTemplate,
     ReversePrompt,
@@ -39,8 +42,8 @@ __all__ = [
     "PromptSpec",
     "build_prompt",
     "render_inputs",
-    "reusable_inputs",
-    "reusable_prompt",
+    "render_reusable",
+    "render_reusable_messages",
 ]
 
 PromptKind = Literal["prefix", "few_shot", "hybrid", "reverse", "chat"]
@@ -104,24 +107,56 @@ def render_inputs(spec: PromptSpec, query: str, variables: Mapping[str, Any]) ->
     return values
 
 
-def reusable_prompt(spec: PromptSpec) -> PromptTemplate:
-    """The template of ``spec``'s layout, compiled once; render it with
-    :func:`reusable_inputs`."""
-    fmt = spec.fmt
-    if fmt is not None and spec.kind == "prefix":
-        fmt = dataclasses.replace(fmt, example_separator="\n\n")
-    if fmt is not None and not spec.instruction:
-        fmt = dataclasses.replace(fmt, section_separator="\n\n")
-    return _reusable(spec.kind, fmt, bool(spec.instruction), spec.request is not None)
-
-
-def reusable_inputs(
+def render_reusable(
     spec: PromptSpec,
     query: str,
     variables: Mapping[str, Any],
     demos: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The text :func:`build_prompt`'s template renders for a text kind, from a template
+    compiled once per layout."""
+    text = _reusable_prompt(spec).render(**_reusable_inputs(spec, query, variables, demos))
+    if spec.fmt is not None:
+        text = text.replace(_OUTPUT_SLOT, spec.fmt.output_label)
+        if spec.fmt.input_label is not None:
+            text = text.replace(_INPUT_SLOT, spec.fmt.input_label)
+    return text
+
+
+def render_reusable_messages(
+    spec: PromptSpec,
+    query: str,
+    variables: Mapping[str, Any],
+    demos: Sequence[Mapping[str, Any]] = (),
+) -> list[Message]:
+    """The messages :func:`build_prompt`'s chat template renders, from a template compiled
+    once per layout."""
+    template = _reusable_prompt(spec)
+    return template.render_messages(**_reusable_inputs(spec, query, variables, demos))
+
+
+# Stand-ins for the labels in a reusable layout; no input or wording contains them.
+_INPUT_SLOT, _OUTPUT_SLOT = "\x1einput-label\x1e", "\x1eoutput-label\x1e"
+
+
+def _reusable_prompt(spec: PromptSpec) -> PromptTemplate:
+    fmt = spec.fmt
+    if fmt is not None:
+        input_slot = None if fmt.input_label is None else _INPUT_SLOT
+        fmt = dataclasses.replace(fmt, input_label=input_slot, output_label=_OUTPUT_SLOT)
+        if spec.kind == "prefix":
+            fmt = dataclasses.replace(fmt, example_separator="\n\n")
+        if not spec.instruction:
+            fmt = dataclasses.replace(fmt, section_separator="\n\n")
+    return _reusable(spec.kind, fmt, bool(spec.instruction), spec.request is not None)
+
+
+def _reusable_inputs(
+    spec: PromptSpec,
+    query: str,
+    variables: Mapping[str, Any],
+    demos: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """The inputs of :func:`reusable_prompt`'s template."""
     values: dict[str, Any] = {spec.query_key: query}
     if spec.instruction:
         values["instruction_text"] = render_wording(spec.instruction, variables)
@@ -139,8 +174,8 @@ def render_wording(source: str, variables: Mapping[str, Any]) -> str:
     return _compiled_wording(source).render(**variables)
 
 
-# Every layout of the training stream fits (about 130 label pairs x separators x kinds).
-@functools.lru_cache(maxsize=8192)
+# Every layout of the training stream fits (kinds x separators x labelled input).
+@functools.lru_cache(maxsize=256)
 def _reusable(
     kind: PromptKind, fmt: TextFormat | None, has_instruction: bool, has_request: bool
 ) -> PromptTemplate:

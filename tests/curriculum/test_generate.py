@@ -19,7 +19,11 @@ from promptcraft.curriculum import (
 )
 from promptcraft.curriculum.catalog import TEXT_FAMILIES
 from promptcraft.curriculum.generate import compose
-from promptcraft.curriculum.rendering import build_prompt, reusable_inputs, reusable_prompt
+from promptcraft.curriculum.rendering import (
+    build_prompt,
+    render_reusable,
+    render_reusable_messages,
+)
 from promptcraft.tokenizer import SINGLE_DIGIT_PATTERN
 
 # 512 tokens at a pessimistic 3 characters per token, less room for the eos
@@ -143,19 +147,18 @@ def test_training_render_equals_the_template_a_user_builds(family: str) -> None:
     source = TEXT_FAMILIES[family]
     for kind in sorted(source.kinds):
         for k in (0,) if kind == "prefix" else (0, 2):
-            for draw in range(3):
+            for draw in range(6):
                 rng = random.Random(f"{family}/{kind}/{k}/{draw}")
-                composed = compose(kind, source, source.task(rng, k), rng, "train")
+                # the training stream (vary) and the evaluation's listed wordings and labels
+                task = source.task(rng, k)
+                composed = compose(kind, source, task, rng, "train", vary=draw % 2 == 0)
                 user = build_prompt(composed.spec, composed.demos)
-                fast = reusable_prompt(composed.spec)
-                fast_inputs = reusable_inputs(
-                    composed.spec, composed.query, composed.variables, composed.demos
-                )
+                fast = (composed.spec, composed.query, composed.variables, composed.demos)
                 if kind == "chat":
                     expected = user.render_messages(**composed.inputs)
-                    assert fast.render_messages(**fast_inputs) == expected
+                    assert render_reusable_messages(*fast) == expected
                 else:
-                    assert fast.render(**fast_inputs) == user.render(**composed.inputs)
+                    assert render_reusable(*fast) == user.render(**composed.inputs)
 
 
 def test_corpus_text_joins_prompt_and_completion() -> None:
