@@ -4,6 +4,7 @@ with, each split into the ones training uses and the held-out ones only evaluati
 from __future__ import annotations
 
 import random
+import string
 from dataclasses import dataclass
 
 from .family import Split, Wordings
@@ -34,9 +35,13 @@ LABELS: dict[Split, tuple[tuple[str, str], ...]] = {
     "heldout": (("Query", "Response"), ("Given", "Expected"), ("Source", "Target")),
 }
 # The training stream (``vary``) draws half of its labels from a wider vocabulary: more
-# label words, or any two nouns of the word lists. The third bundled model scored 100% on
-# Caesar 4-shot with the listed labels and 0% with held-out ones: it had learned the label
-# strings, not the layout. Words of the held-out labels are removed from every pool.
+# label words, nouns of the word lists, or made-up words. The third bundled model scored
+# 100% on Caesar 4-shot with the listed labels and 0% with held-out ones: it had learned the
+# label strings, not the layout. The fourth, trained with label words and nouns, still
+# scored 0% with "Query"/"Response" and 100% with "Request"/"Verdict": a label it had never
+# seen splits into sub-word pieces it had never seen as a label. Made-up words teach that any
+# pieces at the start of a line before a colon are a label. Words of the held-out labels are
+# removed from every pool.
 _HELDOUT_WORDS = frozenset(label.lower() for pair in LABELS["heldout"] for label in pair)
 _MORE_INPUT_LABELS = (
     "Request", "Entry", "Sample", "Record", "Problem", "Sentence", "Phrase", "Before", "From",
@@ -110,15 +115,27 @@ def frame_instruction(wording: str, rng: random.Random, split: Split) -> str:
 
 
 def _varied_labels(rng: random.Random) -> tuple[str, str]:
-    """Two different labels: each a label word, or a quarter of the time a noun."""
+    """Two different labels: each a label word (half of the time), a noun or a made-up
+    word."""
     labels: list[str] = []
     for pool in _VARIED_LABELS:
         while True:
-            label = rng.choice(_NOUN_LABELS if rng.random() < 0.25 else pool)
-            if label not in labels:
+            draw = rng.random()
+            if draw < 0.25:
+                label = rng.choice(_NOUN_LABELS)
+            elif draw < 0.5:
+                label = _made_up_word(rng)
+            else:
+                label = rng.choice(pool)
+            if label not in labels and label.lower() not in _HELDOUT_WORDS:
                 labels.append(label)
                 break
     return labels[0], labels[1]
+
+
+def _made_up_word(rng: random.Random) -> str:
+    """A capitalised string of 3-9 random letters."""
+    return "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))).capitalize()
 
 
 @dataclass(frozen=True)
