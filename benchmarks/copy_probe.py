@@ -14,11 +14,11 @@ Several models are probed side by side in one process, on the same samples.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
+from machine import parse_probe_args
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,12 +60,7 @@ def probe(model: Decoder, tokenizer: Tokenizer, samples: list[Sample]) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="+", type=Path, help="model directories (HF layout)")
-    parser.add_argument("--n", type=int, default=100, help="samples per family")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    args = parse_probe_args(__doc__, argv, n=100, n_help="samples per family")
     loaded = {path: load_model(path) for path in args.models}
     print("| model | family | p(right token) | p(any input token) | argmax right |")
     print("| --- | --- | --- | --- | --- |")

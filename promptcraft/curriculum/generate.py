@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import TEXT_FAMILIES, kinds_of
-from .chat_format import END_OF_TURN, render_chat
+from .chat_format import END_OF_TURN
 from .family import Family, Split, Task
 from .formats import REVERSE_INSTRUCTIONS, SYSTEM_PROMPTS, draw_format, frame_instruction
 from .mixture import DEFAULT_MIXTURE, Mixture
-from .rendering import PromptSpec, render_inputs, render_reusable, render_reusable_messages
+from .rendering import PromptSpec, render_inputs, render_reusable
 from .sample import SAMPLE_KINDS, Sample, SampleKind, Segment
 from .tool_protocol import tool_transcript
 from .word_problems import draw_tool_problem
@@ -94,13 +94,8 @@ def make_sample(
     k = rng.choices(list(shots), list(shots.values()))[0]
     source = TEXT_FAMILIES[family]
     composed = compose(kind, source, source.task(rng, k), rng, split, vary=True)
-    render = (composed.spec, composed.query, composed.variables, composed.demos)
-    if kind == "chat":
-        prompt = render_chat(render_reusable_messages(*render), add_generation_prompt=True)
-        completion = composed.answer + END_OF_TURN
-    else:
-        prompt = render_reusable(*render)
-        completion = " " + composed.answer
+    prompt = render_reusable(composed.spec, composed.query, composed.variables, composed.demos)
+    completion = composed.answer + END_OF_TURN if kind == "chat" else " " + composed.answer
     return Sample(
         family=family,
         kind=kind,

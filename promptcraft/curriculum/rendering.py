@@ -30,11 +30,11 @@ from ..prompts import (
     ChatPrompt,
     FewShotPrompt,
     HybridPrompt,
-    Message,
     PrefixPrompt,
     PromptTemplate,
     ReversePrompt,
 )
+from .chat_format import render_chat
 from .formats import TextFormat
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "build_prompt",
     "render_inputs",
     "render_reusable",
-    "render_reusable_messages",
 ]
 
 PromptKind = Literal["prefix", "few_shot", "hybrid", "reverse", "chat"]
@@ -113,26 +112,19 @@ def render_reusable(
     variables: Mapping[str, Any],
     demos: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """The text :func:`build_prompt`'s template renders for a text kind, from a template
-    compiled once per layout."""
-    text = _reusable_prompt(spec).render(**_reusable_inputs(spec, query, variables, demos))
+    """The prompt text of :func:`build_prompt`'s template (for chat, its messages in the
+    bundled chat format, ending with the assistant's turn), from a template compiled once
+    per layout."""
+    template = _reusable_prompt(spec)
+    inputs = _reusable_inputs(spec, query, variables, demos)
+    if spec.kind == "chat":
+        return render_chat(template.render_messages(**inputs), add_generation_prompt=True)
+    text = template.render(**inputs)
     if spec.fmt is not None:
         text = text.replace(_OUTPUT_SLOT, spec.fmt.output_label)
         if spec.fmt.input_label is not None:
             text = text.replace(_INPUT_SLOT, spec.fmt.input_label)
     return text
-
-
-def render_reusable_messages(
-    spec: PromptSpec,
-    query: str,
-    variables: Mapping[str, Any],
-    demos: Sequence[Mapping[str, Any]] = (),
-) -> list[Message]:
-    """The messages :func:`build_prompt`'s chat template renders, from a template compiled
-    once per layout."""
-    template = _reusable_prompt(spec)
-    return template.render_messages(**_reusable_inputs(spec, query, variables, demos))
 
 
 # Stand-ins for the labels in a reusable layout; no input or wording contains them.

@@ -18,12 +18,9 @@ from promptcraft.curriculum import (
     kinds_of,
 )
 from promptcraft.curriculum.catalog import TEXT_FAMILIES
+from promptcraft.curriculum.chat_format import render_chat
 from promptcraft.curriculum.generate import compose
-from promptcraft.curriculum.rendering import (
-    build_prompt,
-    render_reusable,
-    render_reusable_messages,
-)
+from promptcraft.curriculum.rendering import build_prompt, render_reusable
 from promptcraft.tokenizer import SINGLE_DIGIT_PATTERN
 
 # 512 tokens at a pessimistic 3 characters per token, less room for the eos
@@ -153,12 +150,14 @@ def test_training_render_equals_the_template_a_user_builds(family: str) -> None:
                 task = source.task(rng, k)
                 composed = compose(kind, source, task, rng, "train", vary=draw % 2 == 0)
                 user = build_prompt(composed.spec, composed.demos)
-                fast = (composed.spec, composed.query, composed.variables, composed.demos)
+                fast = render_reusable(
+                    composed.spec, composed.query, composed.variables, composed.demos
+                )
                 if kind == "chat":
-                    expected = user.render_messages(**composed.inputs)
-                    assert render_reusable_messages(*fast) == expected
+                    messages = user.render_messages(**composed.inputs)
+                    assert fast == render_chat(messages, add_generation_prompt=True)
                 else:
-                    assert render_reusable(*fast) == user.render(**composed.inputs)
+                    assert fast == user.render(**composed.inputs)
 
 
 def test_corpus_text_joins_prompt_and_completion() -> None:
