@@ -113,7 +113,8 @@ def _header(facts: CardFacts) -> list[str]:
         f"It meets {len(met)} of its {len(graded)} graded targets (table below). It is a demo "
         "and test model for the prompt kinds and the agent protocol, not a useful assistant: "
         "it follows the formats and the task families it was trained on, on new instances, "
-        "and rarely generalises to instruction wordings it never saw.",
+        "and about half of the instruction wordings it never saw (those that share words with "
+        "trained ones).",
         "",
     ]
 
@@ -307,7 +308,7 @@ def _misses(facts: CardFacts) -> list[str]:
         lines.append(f"- {s['family']}, {s['kind']}, k={s['k']}: {_pct0(s['exact_match'])}.{shown}")
     lines += [
         "",
-        "What was tried, in order (each run is one ~55-minute CPU budget on the same model shape):",
+        "What was tried, in order (each run is one 48-56-minute budget on the same 2 CPU cores):",
         "",
         "1. The first run (a quarter of the samples were tool transcripts; 10 label pairs; its "
         "`eval.json` is in git history at commit `f6102e9`) learned the formats and the tool "
@@ -320,30 +321,49 @@ def _misses(facts: CardFacts) -> list[str]:
         "19.0% at 4 shots, 34.4% reverse. A teacher-forced probe showed it did not copy: on "
         "held-out `copy_list` prompts it gave the right next token 54% of the probability and "
         "put 41% on tokens absent from the input.",
-        "3. This run keeps that curriculum and puts loss on the prompt too (prompt weight 1, "
-        "and 500,000 samples so that the hour sees no repeats). Two 25-minute pilots had "
-        "shown it lifting few-shot scores (caesar 4-shot 0% → 33%); over the full run it "
-        "formed the copying circuit (the same probe: 98% on the right token, 99% on the "
-        "input's tokens; `python benchmarks/copy_probe.py models/pc-tiny`) and lifted every "
-        "kind on training wordings: prefix 41.7% → 82.7%, reverse 58.5% → 93.5%, chat "
-        "16.8% → 76.3%, the list families from 6-38% to 62-98%.",
+        "3. The third kept that curriculum and put loss on the prompt too (prompt weight 1, "
+        "500,000 samples; `eval.json` at commit `8c1fdc2`). It formed the copying circuit "
+        "(the same probe: 98% on the right token) and lifted every kind on training wordings "
+        "(prefix 82.7%, reverse 93.5%, chat 76.3%), but not the held-out splits: 7.0% with "
+        "held-out wordings, 23.8% at 4 shots, 47.0% reverse. Its held-out loss (held-out "
+        "wordings and labels) rose during training, from 1.12 at step 1,250 to 1.33.",
+        "4. The fourth (d192 × 6 layers, 620,000 samples, 56 minutes; its evaluation is "
+        "`benchmarks/results/model_history/run4-eval.md`) added paraphrased training wordings "
+        "(synonyms, lead-ins and closings: dozens of phrasings per listed sentence, never a "
+        "held-out one) and a wider label vocabulary (label words and nouns) to the training "
+        "stream, and moved family weight toward `icl_lookup`, `icl_cipher` and `lookup_value`: "
+        "prefix 82.0%, held-out wordings 12.5%, 4 shots 26.5%, reverse 57.4% (99.5% on "
+        "training wordings). A label probe (`python benchmarks/label_probe.py`) found why the "
+        "held-out splits stayed low: 4-shot prompts were right with any label it had seen "
+        "(Input / Output, Request / Verdict: 100%) and wrong with any it had not (Query / "
+        "Response, Given / Expected, Source / Target: 0%), whose sub-word pieces it had never "
+        "seen as a label.",
+        "5. This run adds made-up words (3-9 random letters) to the training labels, so that "
+        "any pieces before a colon at a line start read as a label, in 48 minutes (the "
+        "session's remaining time). Held-out loss 0.44 (run 4: 0.86, run 3: 1.33); held-out "
+        "wordings 12.5% → 50.5%, 4 shots 26.5% → 40.5%, reverse 57.4% → 94.9% (met), prefix "
+        "86.2%.",
         "",
         "What is still missing, and what would most likely help (judgements, not "
         "measurements of a fix):",
         "",
-        "- **Held-out wordings** (7%): the model fails on instructions it never saw. "
-        "Its instructions are a few hundred short phrasings; following unseen ones needs "
-        "either far more varied phrasings (paraphrase generation over a larger vocabulary) or "
-        "a model pretrained on ordinary text, which the hour on 2 cores cannot give.",
-        "- **In-context-only tasks at 4 shots** (23.8%, mean over both wording splits; 43.5% on "
-        "training wordings): `icl_cipher` (a letter mapping drawn per prompt) stays near 0%, "
-        "and `icl_lookup` falls as shots are added (100% at 1, 36% at 4). Both need a "
-        "two-hop lookup (find the matching demonstration, then copy from it) that the probe "
-        "in `shared/notes/icl-probe.md` also found slow to learn.",
-        "- **Reverse prompts** (47.0% over both splits): 93.5% on training wordings, 0.5% on "
-        "held-out reverse instructions, the wording problem again.",
-        "- More tokens: the training loss was still falling at the end; the recipe runs "
-        "unchanged on a GPU machine (`--threads` aside) with 10× the budget.",
+        "- **Prefix prompts** (86.2% against 90%): `lookup_value` (28%: find the key's row in a "
+        "table, then copy its value) and `sort_words` (62%) hold it back; every other family "
+        "is at 78-100%.",
+        "- **Held-out wordings** (50.5% against 75%): families whose held-out instruction "
+        "shares words with training ones now follow it (caesar 82%, to_json 90%, pick 66%, "
+        'extract 100%); those that need an unseen verb do not (sort 4% with "Alphabetize" '
+        'or "as a dictionary would", copy 16% with "Echo" / "Reproduce"). The '
+        "paraphrases deliberately avoid those verbs; a model pretrained on ordinary text would "
+        "know them, which the hour on 2 cores cannot give.",
+        "- **In-context-only tasks at 4 shots** (40.5%; 49.5% on training wordings): "
+        "`icl_labels` 90% / 68% and `icl_transform` 70% / 34% (training / held-out), but "
+        "`icl_cipher` (a letter mapping drawn per prompt) stays at 4% and `icl_lookup` at "
+        "34% / 20%: both need a two-hop lookup (find the matching demonstration, then copy "
+        "from it) that the probe in `shared/notes/icl-probe.md` also found slow to learn, "
+        "and that more weight on them in runs 4 and 5 did not fix.",
+        "- More tokens: the loss was still falling at the end; the recipe runs unchanged on a "
+        "GPU machine (`--threads` aside) with 10× the budget.",
         "",
     ]
     return lines
@@ -363,7 +383,7 @@ def _choices() -> list[str]:
         "steps, d192 × 6 for 2,470 steps with `--steps 2470 --layers 6`; evaluated as in the "
         "next item) favoured the shallower model on every suite: caesar few-shot k=1/2/4/6 "
         "43/63/67/60% against 43/50/33/40%, icl_lookup k=1/2/4 47/20/7% against 0–3%, "
-        "icl_labels k=4 63% against 43%. Run 4 uses d192 × 6: about 40M tokens in the hour "
+        "icl_labels k=4 63% against 43%. Runs 4 and 5 use d192 × 6: about 40M tokens in the hour "
         "instead of 30M.",
         "- **bfloat16 autocast** (same script, tokens per 2 CPU-seconds): float32 eager 1,889; "
         "bf16 eager 3,086 (1.6× faster); torch.compile gave 2,491 (float32) and 2,788 (bf16) "
