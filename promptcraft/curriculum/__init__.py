@@ -14,7 +14,9 @@ Samples are rendered through the template engine (the five kinds' layouts and
             text = item.template.render(**item.inputs)  # item.check(reply)
 
 Families, kinds and weights: :mod:`.mixture`. The held-out split: :mod:`.evaluation`. The
-bundled model's chat format: :mod:`.chat_format`. The tool protocol: :mod:`.tool_protocol`.
+training stream's paraphrased wordings: :mod:`.paraphrase`; its wider and made-up labels:
+:mod:`.formats`. The bundled model's chat format: :mod:`.chat_format`. The tool protocol:
+:mod:`.tool_protocol`.
 Nothing here imports torch.
 """
 
