@@ -40,8 +40,8 @@ LABELS: dict[Split, tuple[tuple[str, str], ...]] = {
 # label strings, not the layout. The fourth, trained with label words and nouns, still
 # scored 0% with "Query"/"Response" and 100% with "Request"/"Verdict": a label it had never
 # seen splits into sub-word pieces it had never seen as a label. Made-up words teach that any
-# pieces at the start of a line before a colon are a label. Words of the held-out labels are
-# removed from every pool.
+# pieces at the start of a line before a colon are a label. A draw that spells a held-out
+# label is drawn again.
 _HELDOUT_WORDS = frozenset(label.lower() for pair in LABELS["heldout"] for label in pair)
 _MORE_INPUT_LABELS = (
     "Request", "Entry", "Sample", "Record", "Problem", "Sentence", "Phrase", "Before", "From",
@@ -55,15 +55,11 @@ _MORE_OUTPUT_LABELS = (
 )  # fmt: skip
 
 
-def _label_pool(*groups: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(w for group in groups for w in group if w.lower() not in _HELDOUT_WORDS)
-
-
 _VARIED_LABELS = (
-    _label_pool(_TRAIN_INPUT_LABELS, _MORE_INPUT_LABELS),
-    _label_pool(_TRAIN_OUTPUT_LABELS, _MORE_OUTPUT_LABELS),
+    _TRAIN_INPUT_LABELS + _MORE_INPUT_LABELS,
+    _TRAIN_OUTPUT_LABELS + _MORE_OUTPUT_LABELS,
 )
-_NOUN_LABELS = _label_pool(tuple(w.capitalize() for w in NOUNS))
+_NOUN_LABELS = tuple(w.capitalize() for w in NOUNS)
 
 EXAMPLE_SEPARATORS = ("\n\n", "\n", "\n---\n")
 SECTION_SEPARATORS = ("\n\n", "\n")
