@@ -13,7 +13,8 @@ Samples are rendered through the template engine (the five kinds' layouts and
         for item in suite.items:
             text = item.template.render(**item.inputs)  # item.check(reply)
 
-Families, kinds and weights: :mod:`.mixture`. The held-out split: :mod:`.evaluation`. The
+Families, kinds and weights: :mod:`.mixture` (drills such as ``icl_recall`` are training
+practice, left out of :data:`EVALUATED_FAMILIES`). The held-out split: :mod:`.evaluation`. The
 training stream's paraphrased wordings: :mod:`.paraphrase`; its wider and made-up labels:
 :mod:`.formats`. The bundled model's chat format: :mod:`.chat_format`. The tool protocol:
 :mod:`.tool_protocol`.
@@ -22,7 +23,7 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
-from .catalog import FAMILIES, TEXT_FAMILIES, TOOL_FAMILIES, kinds_of
+from .catalog import EVALUATED_FAMILIES, FAMILIES, TEXT_FAMILIES, TOOL_FAMILIES, kinds_of
 from .chat_format import (
     CHAT_TEMPLATE,
     END_OF_TURN,
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_MIXTURE",
     "END_OF_TURN",
     "EOS_TOKEN",
+    "EVALUATED_FAMILIES",
     "EVAL_SHOTS",
     "FAMILIES",
     "OBSERVATION_STOP",

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from .family import Family
-from .in_context import InContextCipher, InContextLabels, InContextLookup, InContextTransform
+from .in_context import (
+    InContextCipher,
+    InContextLabels,
+    InContextLookup,
+    InContextTransform,
+    RecallDrill,
+)
 from .list_tasks import (
     CaesarShift,
     CopyList,
@@ -17,7 +23,7 @@ from .list_tasks import (
 from .record_tasks import Arithmetic, ExtractField, LookupValue, ToJson
 from .word_problems import TOOL_FAMILIES
 
-__all__ = ["FAMILIES", "TEXT_FAMILIES", "TOOL_FAMILIES", "kinds_of"]
+__all__ = ["EVALUATED_FAMILIES", "FAMILIES", "TEXT_FAMILIES", "TOOL_FAMILIES", "kinds_of"]
 
 TEXT_FAMILIES: dict[str, Family] = {
     family.name: family
@@ -38,9 +44,14 @@ TEXT_FAMILIES: dict[str, Family] = {
         InContextLookup(),
         InContextCipher(),
         InContextLabels(),
+        RecallDrill(),
     )
 }
 FAMILIES: tuple[str, ...] = (*TEXT_FAMILIES, *TOOL_FAMILIES)
+# Drills are practice, not capabilities: the held-out evaluation leaves them out.
+EVALUATED_FAMILIES: tuple[str, ...] = tuple(
+    name for name in FAMILIES if not getattr(TEXT_FAMILIES.get(name), "drill", False)
+)
 
 
 def kinds_of(family: str) -> frozenset[str]:

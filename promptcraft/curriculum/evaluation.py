@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..prompts import PromptTemplate
-from .catalog import FAMILIES, TEXT_FAMILIES, TOOL_FAMILIES, kinds_of
+from .catalog import EVALUATED_FAMILIES, TEXT_FAMILIES, TOOL_FAMILIES, kinds_of
 from .family import Split
 from .generate import compose
 from .rendering import PromptSpec, build_prompt
@@ -120,8 +120,9 @@ def eval_suites(
     wordings: Iterable[Split] = ("train", "heldout"),
 ) -> list[EvalSuite]:
     """``n`` items for every (family, kind, k in :data:`EVAL_SHOTS`, wording split) the
-    filters allow. Families include ``tool_recovery`` (tool questions after a failed call)."""
-    wanted_families = list(families) if families is not None else [*FAMILIES, TOOL_RECOVERY]
+    filters allow. Families include ``tool_recovery`` (tool questions after a failed call)
+    and leave out drills (the training log reports those)."""
+    wanted_families = [*EVALUATED_FAMILIES, TOOL_RECOVERY] if families is None else list(families)
     wanted_kinds = set(kinds) if kinds is not None else set(SAMPLE_KINDS)
     wanted_shots = set(shots) if shots is not None else None
     suites = []

@@ -61,13 +61,15 @@ class Family:
     ``kinds``: the prompt kinds it is rendered as. ``instructions``: wordings of the forward
     task. ``reverse_instructions``: wordings asking for the input of a shown output (only for
     families whose instances are invertible). ``in_context``: the answer is decidable only
-    from the demonstrations."""
+    from the demonstrations. ``drill``: practice for a skill other families need, reported
+    but not part of any target."""
 
     name: str = ""
     kinds: frozenset[str] = frozenset()
     instructions: Wordings = Wordings((), ())
     reverse_instructions: Wordings | None = None
     in_context: bool = False
+    drill: bool = False
 
     def params(self, rng: random.Random) -> dict[str, Any]:
         """The parameters shared by every instance of one task."""

@@ -8,6 +8,13 @@ tell apart (even or odd numbers; animals or colours) and is weighted modestly.
 
 With ``k = 0`` each is at chance: the transform, the mapping or the labels are drawn per
 prompt and appear nowhere else.
+
+The bundled model's fifth run copied the *last* demonstration's value instead of the
+matching one (in-context lookup: 100% with one demonstration, 34% with four), a model that
+has not formed the retrieval ("induction") circuit. :class:`RecallDrill` is practice for
+it, a training drill rather than a target: its demonstrations ask for keys again, so every
+repeated demonstration's output is one more answer decidable only by finding the key
+earlier in the context.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ __all__ = [
     "InContextLabels",
     "InContextLookup",
     "InContextTransform",
+    "RecallDrill",
     "Transform",
 ]
 
@@ -160,3 +168,46 @@ class InContextLabels(Family):
             labels[query_class],
             meta={"labels": labels, "class": query_class, "classes": classes},
         )
+
+
+class RecallDrill(Family):
+    """Key-to-value recall from context, dense: a few (key, output) pairs drawn per prompt,
+    then demonstrations that ask for earlier keys again (exact repeats, which a user would
+    not write, but each is an answer to learn), and a query for one of the keys that is not
+    the last demonstration's.
+
+    Three kinds of pairs: word to word (as :class:`InContextLookup`), letter to symbol, and
+    letter to symbol with multi-letter words among the repeats (stepping stones towards
+    :class:`InContextCipher`, which needs the lookup aligned letter by letter)."""
+
+    name = "icl_recall"
+    kinds = frozenset({"few_shot", "hybrid"})
+    instructions = FOLLOW_EXAMPLES
+    in_context = True
+    drill = True
+
+    def task(self, rng: random.Random, k: int) -> Task:
+        n_keys = rng.randint(2, 5)
+        style = rng.random()
+        if style < 0.5:
+            words = rng.sample(NOUNS, 2 * n_keys)
+            pairs = list(zip(words[::2], words[1::2], strict=True))
+        else:
+            letters = rng.sample(LETTERS, n_keys)
+            pairs = list(zip(letters, rng.sample(SYMBOLS, n_keys), strict=True))
+        demos = list(pairs)
+        for _ in range(rng.randint(2, 6)):
+            demos.append(self._repeat(rng, pairs, demos[-1], words=style >= 0.8))
+        query, answer = self._repeat(rng, pairs, demos[-1], words=style >= 0.8)
+        return Task(demos, query, answer, meta={"mapping": dict(pairs)})
+
+    @staticmethod
+    def _repeat(
+        rng: random.Random, pairs: list[tuple[str, str]], last: tuple[str, str], *, words: bool
+    ) -> tuple[str, str]:
+        """An earlier key again (not the one just asked), or with ``words`` sometimes a
+        string of 2-3 earlier letter keys and their symbols."""
+        if words and rng.random() < 0.5:
+            chosen = [rng.choice(pairs) for _ in range(rng.randint(2, 3))]
+            return " ".join(c for c, _ in chosen), " ".join(s for _, s in chosen)
+        return rng.choice([p for p in pairs if p != last])

@@ -7,12 +7,16 @@ the list tasks (copying, reversing, sorting), the tool protocol (the main agent 
 the in-context families; the slow two-hop label mapping gets a modest weight
 (``shared/notes/icl-probe.md``).
 
-Default shares of the samples, by kind: prefix 26%, few_shot 25%, hybrid 12%, reverse 12%,
-chat 11%, tool 14%. (The first bundled model used 20/24/10/7/14/25: it reached 100% on the
-tool protocol but under 40% on the list tasks, so tool transcripts, about half of the tokens
-then, gave way to the text kinds.) The fourth moved family weight from what the third had
-mastered (count, uppercase, Caesar, JSON, table lookups in tool calls: 98-100%) to what it
-had not (in-context lookup and cipher, prefix table lookup: 0-36%).
+Default shares of the samples, by kind: prefix 28%, few_shot 31%, hybrid 12%, reverse 10%,
+chat 10%, tool 9% (of the tokens: 14/32/15/11/8/20%). (The first bundled model used
+20/24/10/7/14/25: it reached 100% on the tool protocol but under 40% on the list tasks, so
+tool transcripts, about half of the tokens then, gave way to the text kinds.) The fourth
+moved family weight from what the third had mastered (count, uppercase, Caesar, JSON, table
+lookups in tool calls: 98-100%) to what it had not (in-context lookup and cipher, prefix
+table lookup: 0-36%). The sixth added the recall drill (``icl_recall``, 12% of the tokens)
+after the fifth still copied the last demonstration's value instead of the matching one,
+and took tokens from what the fifth had mastered (tool protocol and reverse prompts 95-100%,
+JSON and reversing lists 100%) for sorting, deduplicating and table lookup (28-78%).
 
 Shots: few-shot k in {0,1,2,4,6} (k=0 at 8%, so zero-shot is honestly about chance), hybrid
 {1,2,4}, reverse {0,1,2,4}, chat {0,1,2} (examples as earlier turns).
@@ -49,32 +53,33 @@ class Mixture(BaseModel):
 
 DEFAULT_MIXTURE = Mixture(
     kinds={
-        "prefix": 0.26,
-        "few_shot": 0.25,
+        "prefix": 0.28,
+        "few_shot": 0.31,
         "hybrid": 0.12,
-        "reverse": 0.12,
-        "chat": 0.11,
-        "tool": 0.14,
+        "reverse": 0.10,
+        "chat": 0.10,
+        "tool": 0.09,
     },
     families={
         "copy_list": 0.8,
-        "reverse_list": 1.4,
-        "sort_words": 1.4,
-        "dedupe_words": 1.3,
-        "count_items": 0.5,
+        "reverse_list": 1.0,
+        "sort_words": 1.8,
+        "dedupe_words": 1.5,
+        "count_items": 0.4,
         "pick_item": 1.3,
-        "uppercase": 0.8,
-        "caesar": 0.7,
+        "uppercase": 0.6,
+        "caesar": 0.6,
         "arithmetic": 1.6,
-        "extract_field": 0.9,
-        "lookup_value": 1.6,
-        "to_json": 0.8,
+        "extract_field": 0.6,
+        "lookup_value": 1.8,
+        "to_json": 0.5,
         "icl_transform": 1.5,
         "icl_lookup": 1.6,
         "icl_cipher": 1.4,
         "icl_labels": 0.8,
+        "icl_recall": 3.0,
         "tool_arithmetic": 2.0,
-        "tool_lookup": 0.8,
+        "tool_lookup": 0.6,
     },
     shots={
         "prefix": {0: 1.0},

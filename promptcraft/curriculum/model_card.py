@@ -247,13 +247,34 @@ def _evaluation(facts: CardFacts) -> list[str]:
     for kind in (*_KINDS, "tool"):
         train, held = _mean(by_kind[(kind, "train")]), _mean(by_kind[(kind, "heldout")])
         lines.append(f"| {_KIND_NAMES.get(kind, kind)} | {_pct(train)} | {_pct(held)} |")
-    lines += ["", *_family_table(facts), ""]
+    lines += ["", *_family_table(facts), "", *_drills(facts)]
     lines += [
         "`eval.md` (next to this card) holds every suite's score; `eval.json` holds the same "
         "with a few failures per suite to read.",
         "",
     ]
     return lines
+
+
+def _drills(facts: CardFacts) -> list[str]:
+    """Drills are training practice, not targets: the recipe's own greedy check on held-out
+    samples of the training mixture (``training_log.json``) is their only score."""
+    scores = {
+        key: score
+        for key, score in facts.log.get("heldout_greedy", {}).items()
+        if key.endswith("/icl_recall")
+    }
+    if not scores:
+        return []
+    shown = ", ".join(
+        f"{key.split('/')[0]} {_pct0(s['exact_match'])} (n={s['n']})" for key, s in scores.items()
+    )
+    return [
+        "The recall drill (`icl_recall`: key-to-value pairs asked for again in the "
+        "demonstrations; practice for the in-context lookups, not a target), greedy on "
+        f"held-out samples of the training mixture (`training_log.json`): {shown}.",
+        "",
+    ]
 
 
 def _family_table(facts: CardFacts) -> list[str]:

@@ -33,6 +33,7 @@ from ..prompts import (
     PrefixPrompt,
     PromptTemplate,
     ReversePrompt,
+    dedupe_examples,
 )
 from .chat_format import render_chat
 from .formats import TextFormat
@@ -95,7 +96,11 @@ def build_prompt(spec: PromptSpec, examples: Sequence[Mapping[str, Any]] = ()) -
     """The template as a user writes it: the kind's class, the wording as source, the
     examples given. Render it with :func:`render_inputs`."""
     request = None if spec.request is None else spec.request + "\n{{ input }}"
-    return _construct(spec.kind, spec.fmt, spec.instruction, request, list(examples), {})
+    options: dict[str, Any] = {}
+    if len(dedupe_examples(examples)) < len(examples):
+        # Drills repeat demonstrations on purpose; the engine would drop the repeats.
+        options["select"] = {"dedupe": False}
+    return _construct(spec.kind, spec.fmt, spec.instruction, request, list(examples), options)
 
 
 def render_inputs(spec: PromptSpec, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:

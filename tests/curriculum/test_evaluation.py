@@ -18,6 +18,12 @@ def test_suites_cover_each_k_and_wording_of_a_few_shot_family() -> None:
     assert keys == expected
 
 
+def test_drills_are_trained_but_not_evaluated() -> None:
+    families = {s.family for s in eval_suites(n=1, kinds=["few_shot"], shots=[4])}
+    assert "icl_lookup" in families
+    assert "icl_recall" not in families
+
+
 def test_suite_names_say_family_kind_k_and_wording() -> None:
     suite = eval_suites(n=1, families=["arithmetic"], kinds=["prefix"], wordings=["heldout"])[0]
     assert suite.name == "arithmetic/prefix/k=0/heldout"

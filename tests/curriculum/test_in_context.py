@@ -12,6 +12,7 @@ from promptcraft.curriculum.in_context import (
     InContextLabels,
     InContextLookup,
     InContextTransform,
+    RecallDrill,
 )
 
 
@@ -98,3 +99,24 @@ def test_label_answer_is_the_label_the_demos_give_its_class() -> None:
 def test_label_words_are_drawn_per_prompt() -> None:
     labels = {tuple(t.meta["labels"]) for t in _tasks(InContextLabels(), 2)}
     assert len(labels) > 20
+
+
+def test_recall_drill_asks_again_for_keys_it_has_shown() -> None:
+    for task in _tasks(RecallDrill(), 4, n=200):
+        mapping = task.meta["mapping"]
+        pairs = list(mapping.items())
+        assert task.demos[: len(pairs)] == pairs
+        for text, out in [*task.demos[len(pairs) :], (task.query, task.answer)]:
+            assert out == " ".join(mapping[key] for key in text.split(" "))
+
+
+def test_recall_drill_query_is_not_the_last_demo() -> None:
+    for task in _tasks(RecallDrill(), 4, n=200):
+        assert (task.query, task.answer) != task.demos[-1]
+
+
+def test_recall_drill_has_word_letter_and_multi_letter_items() -> None:
+    tasks = _tasks(RecallDrill(), 4, n=200)
+    assert any(len(t.query) > 1 and " " not in t.query for t in tasks)  # word keys
+    assert any(len(t.query) == 1 for t in tasks)  # letter keys
+    assert any(" " in text for t in tasks for text, _ in t.demos)  # letter strings
