@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable
 
 from .family import Family, Task, Wordings, distinct_instances
-from .words import ANIMALS, COLORS, LABEL_WORDS, LETTERS, NOUNS, SYMBOLS
+from .words import ANIMALS, COLORS, FRUITS, LABEL_WORDS, LETTERS, NOUNS, SYMBOLS
 
 __all__ = [
     "FOLLOW_EXAMPLES",
@@ -176,9 +176,11 @@ class RecallDrill(Family):
     not write, but each is an answer to learn), and a query for one of the keys that is not
     the last demonstration's.
 
-    Three kinds of pairs: word to word (as :class:`InContextLookup`), letter to symbol, and
-    letter to symbol with multi-letter words among the repeats (stepping stones towards
-    :class:`InContextCipher`, which needs the lookup aligned letter by letter)."""
+    Four kinds of pairs: word to word (as :class:`InContextLookup`); word to a number of one
+    or two digits (a value of several tokens, as in the tables of ``lookup_value``, which the
+    sixth run still got wrong: 16%); letter to symbol; and letter to symbol with strings of
+    letters among the repeats (stepping stones towards :class:`InContextCipher`, which needs
+    the lookup aligned letter by letter)."""
 
     name = "icl_recall"
     kinds = frozenset({"few_shot", "hybrid"})
@@ -189,9 +191,13 @@ class RecallDrill(Family):
     def task(self, rng: random.Random, k: int) -> Task:
         n_keys = rng.randint(2, 5)
         style = rng.random()
-        if style < 0.5:
+        if style < 0.4:
             words = rng.sample(NOUNS, 2 * n_keys)
             pairs = list(zip(words[::2], words[1::2], strict=True))
+        elif style < 0.6:
+            keys = rng.sample(rng.choice((NOUNS, FRUITS, COLORS)), n_keys)
+            numbers = [str(n) for n in rng.sample(range(1, 100), n_keys)]
+            pairs = list(zip(keys, numbers, strict=True))
         else:
             letters = rng.sample(LETTERS, n_keys)
             pairs = list(zip(letters, rng.sample(SYMBOLS, n_keys), strict=True))

@@ -13,10 +13,11 @@ chat 10%, tool 9% (of the tokens: 14/32/15/11/8/20%). (The first bundled model u
 tool transcripts, about half of the tokens then, gave way to the text kinds.) The fourth
 moved family weight from what the third had mastered (count, uppercase, Caesar, JSON, table
 lookups in tool calls: 98-100%) to what it had not (in-context lookup and cipher, prefix
-table lookup: 0-36%). The sixth added the recall drill (``icl_recall``, 12% of the tokens)
-after the fifth still copied the last demonstration's value instead of the matching one,
-and took tokens from what the fifth had mastered (tool protocol and reverse prompts 95-100%,
-JSON and reversing lists 100%) for sorting, deduplicating and table lookup (28-78%).
+table lookup: 0-36%). The sixth added the recall drill (``icl_recall``, 12% of the
+tokens; the seventh gave it word-to-number pairs too) after the fifth still copied the last
+demonstration's value instead of the matching one, and took tokens from what the fifth had
+mastered (tool protocol and reverse prompts 95-100%, JSON and reversing lists 100%) for
+sorting, deduplicating and table lookup (28-78%).
 
 Shots: few-shot k in {0,1,2,4,6} (k=0 at 8%, so zero-shot is honestly about chance), hybrid
 {1,2,4}, reverse {0,1,2,4}, chat {0,1,2} (examples as earlier turns).

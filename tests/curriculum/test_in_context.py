@@ -115,8 +115,9 @@ def test_recall_drill_query_is_not_the_last_demo() -> None:
         assert (task.query, task.answer) != task.demos[-1]
 
 
-def test_recall_drill_has_word_letter_and_multi_letter_items() -> None:
+def test_recall_drill_has_word_number_letter_and_multi_letter_items() -> None:
     tasks = _tasks(RecallDrill(), 4, n=200)
     assert any(len(t.query) > 1 and " " not in t.query for t in tasks)  # word keys
+    assert any(t.answer.isdigit() for t in tasks)  # number values
     assert any(len(t.query) == 1 for t in tasks)  # letter keys
     assert any(" " in text for t in tasks for text, _ in t.demos)  # letter strings
