@@ -36,6 +36,17 @@ def test_zero_shot_in_context_row_is_reported_not_judged() -> None:
     assert zero_shot["value"] == 0.2 and zero_shot["passed"] is None
 
 
+def test_a_drill_counts_towards_no_target() -> None:
+    rows = targets_table(
+        [
+            suite("icl_lookup", "few_shot", 4, "train", 10, 0.5),
+            suite("icl_recall", "few_shot", 4, "train", 10, 1.0),
+        ]
+    )
+    four_shot = next(r for r in rows if r["target"] == "in-context-only tasks, 4-shot")
+    assert four_shot["n"] == 10 and four_shot["value"] == 0.5
+
+
 def test_suites_run_through_a_local_backend(
     curriculum_tokenizer: Tokenizer, tmp_path: Path
 ) -> None:
