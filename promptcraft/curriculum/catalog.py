@@ -23,7 +23,14 @@ from .list_tasks import (
 from .record_tasks import Arithmetic, ExtractField, LookupValue, ToJson
 from .word_problems import TOOL_FAMILIES
 
-__all__ = ["EVALUATED_FAMILIES", "FAMILIES", "TEXT_FAMILIES", "TOOL_FAMILIES", "kinds_of"]
+__all__ = [
+    "EVALUATED_FAMILIES",
+    "FAMILIES",
+    "TEXT_FAMILIES",
+    "TOOL_FAMILIES",
+    "is_drill",
+    "kinds_of",
+]
 
 TEXT_FAMILIES: dict[str, Family] = {
     family.name: family
@@ -48,10 +55,15 @@ TEXT_FAMILIES: dict[str, Family] = {
     )
 }
 FAMILIES: tuple[str, ...] = (*TEXT_FAMILIES, *TOOL_FAMILIES)
+
+
+def is_drill(family: str) -> bool:
+    """Whether ``family`` is training practice (:attr:`Family.drill`), never a target."""
+    return family in TEXT_FAMILIES and TEXT_FAMILIES[family].drill
+
+
 # Drills are practice, not capabilities: the held-out evaluation leaves them out.
-EVALUATED_FAMILIES: tuple[str, ...] = tuple(
-    name for name in FAMILIES if not getattr(TEXT_FAMILIES.get(name), "drill", False)
-)
+EVALUATED_FAMILIES: tuple[str, ...] = tuple(name for name in FAMILIES if not is_drill(name))
 
 
 def kinds_of(family: str) -> frozenset[str]:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from ..backends import Backend, load_backend
-from .catalog import EVALUATED_FAMILIES, TEXT_FAMILIES, kinds_of
+from .catalog import TEXT_FAMILIES, is_drill, kinds_of
 from .evaluation import EvalItem, EvalSuite, eval_suites
 from .tool_protocol import OBSERVATION_STOP, ToolEpisode
 
@@ -65,11 +65,7 @@ class Target(BaseModel):
 
 def _in_context_only(family: str) -> bool:
     # A drill is in-context practice, never part of a target (even if asked to evaluate it).
-    return (
-        family in TEXT_FAMILIES
-        and family in EVALUATED_FAMILIES
-        and "prefix" not in kinds_of(family)
-    )
+    return family in TEXT_FAMILIES and not is_drill(family) and "prefix" not in kinds_of(family)
 
 
 def _prefix_family(family: str) -> bool:

@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from .catalog import is_drill
+
 __all__ = ["CardFacts", "load_facts", "main", "render_model_card"]
 
 _KINDS = ("prefix", "few_shot", "hybrid", "reverse", "chat")
@@ -259,20 +261,18 @@ def _evaluation(facts: CardFacts) -> list[str]:
 def _drills(facts: CardFacts) -> list[str]:
     """Drills are training practice, not targets: the recipe's own greedy check on held-out
     samples of the training mixture (``training_log.json``) is their only score."""
-    scores = {
-        key: score
+    shown = [
+        f"`{family}` {kind} {_pct0(score['exact_match'])} (n={score['n']})"
         for key, score in facts.log.get("heldout_greedy", {}).items()
-        if key.endswith("/icl_recall")
-    }
-    if not scores:
+        for kind, family in [key.split("/", 1)]
+        if is_drill(family)
+    ]
+    if not shown:
         return []
-    shown = ", ".join(
-        f"{key.split('/')[0]} {_pct0(s['exact_match'])} (n={s['n']})" for key, s in scores.items()
-    )
     return [
-        "The recall drill (`icl_recall`: key-to-value pairs asked for again in the "
-        "demonstrations; practice for the in-context lookups, not a target), greedy on "
-        f"held-out samples of the training mixture (`training_log.json`): {shown}.",
+        "Drills (training practice for a skill the targets need, not targets themselves; "
+        "`icl_recall` asks for keys of earlier demonstrations again), greedy on held-out "
+        f"samples of the training mixture (`training_log.json`): {', '.join(shown)}.",
         "",
     ]
 
