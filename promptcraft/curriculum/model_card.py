@@ -377,6 +377,16 @@ def _misses(facts: CardFacts) -> list[str]:
         "fell back to 0-2%, so 4 shots 66.8% (run 6: 76.8%). It meets four graded targets "
         "to run 6's three, and ships. Held-out loss 0.58 (run 6: 0.63; neither compares with "
         "run 5's 0.44, whose held-out samples came from a different mixture).",
+        "8. After it, two runs moved the mixture towards the cipher and neither shipped. The "
+        "eighth (`benchmarks/results/model_history/run8-eval.md`, 56 minutes) weighted "
+        "`icl_cipher` 1.4 → 3.5, took weight from what run 7 had mastered and gave the "
+        "drill more letter strings: the cipher rose to 24-26% at 4 shots, but `lookup_value` "
+        "fell back to 20-24% and prefix prompts to 83.2%; 4 shots 63.0%. The ninth "
+        "(`run9-eval.md`, 48 minutes) kept run 7's mixture except `icl_cipher` 2.4, "
+        "`icl_transform` 1.8 and the drill's letter strings: the retrieval circuit formed "
+        "only partly (`icl_lookup` 22-30% at 4 shots), so 4 shots 38.0%, prefix 82.2%. "
+        "Small changes to the mixture swing whole families between about 20% and 100%, so "
+        "at this budget which retrieval skills form is close to a coin toss per run.",
         "",
         "What is still missing, and what would most likely help (judgements, not "
         "measurements of a fix):",
@@ -391,11 +401,13 @@ def _misses(facts: CardFacts) -> list[str]:
         "`icl_lookup` and `icl_labels` 100%, `icl_transform` 74% / 58% (training / held-out), "
         "`icl_cipher` 0% / 2%. The cipher needs the retrieval aligned letter by letter (find "
         "the letter in a demonstration, then the symbol at the same position in its output); "
-        "run 6 learned it (54%) and run 7, with the same drill plus number pairs, did not, so "
-        "it sits near a threshold of this budget. Weighting the drill's letter strings up, "
-        "or more tokens, are the next things to try.",
-        "- More tokens: the loss was still falling at the end; the recipe runs unchanged on a "
-        "GPU machine (`--threads` aside) with 10× the budget.",
+        "run 6 learned it (54%) and run 7, with the same drill plus number pairs, did not. "
+        "Weighting it up (runs 8 and 9) raised it at most to 26% and cost table lookup, "
+        "prefix prompts or the lookup circuit itself: the model has room for some of these "
+        "retrieval skills at once, not all, in this hour.",
+        "- More tokens or a wider model, which this budget cannot give: the loss was still "
+        "falling at the end, and the recipe runs unchanged on a GPU machine (`--threads` "
+        "aside) with 10× the budget.",
         "",
     ]
     return lines
