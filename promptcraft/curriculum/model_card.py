@@ -427,7 +427,7 @@ def _choices() -> list[str]:
         "steps, d192 × 6 for 2,470 steps with `--steps 2470 --layers 6`; evaluated as in the "
         "next item) favoured the shallower model on every suite: caesar few-shot k=1/2/4/6 "
         "43/63/67/60% against 43/50/33/40%, icl_lookup k=1/2/4 47/20/7% against 0–3%, "
-        "icl_labels k=4 63% against 43%. Runs 4-7 use d192 × 6: about 40M tokens in the hour "
+        "icl_labels k=4 63% against 43%. Runs 4-9 use d192 × 6: about 40M tokens in the hour "
         "instead of 30M.",
         "- **bfloat16 autocast** (same script, tokens per 2 CPU-seconds): float32 eager 1,889; "
         "bf16 eager 3,086 (1.6× faster); torch.compile gave 2,491 (float32) and 2,788 (bf16) "
@@ -439,7 +439,7 @@ def _choices() -> list[str]:
         "`--n 30 --families copy_list reverse_list caesar icl_lookup icl_labels extract_field "
         "--kinds prefix few_shot`) reversed the choice: caesar "
         "few-shot k=1/2/4/6 0/0/0/7% against 43/50/33/40%, icl_labels k=1 67% against 93%. "
-        "Runs 3-7 use weight 1.",
+        "Runs 3-9 use weight 1.",
         "",
     ]
 
