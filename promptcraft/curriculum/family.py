@@ -32,13 +32,16 @@ class Wordings:
     def of(self, split: Split) -> tuple[str, ...]:
         return self.train if split == "train" else self.heldout
 
-    def pick(self, rng: random.Random, split: Split, *, vary: bool = False) -> str:
+    def pick(
+        self, rng: random.Random, split: Split, *, vary: bool = False, word_dropout: float = 0.0
+    ) -> str:
         """One wording of ``split``; with ``vary`` (training only), often a paraphrase of it
-        (:func:`~.paraphrase.vary_wording`) that is never one of the held-out wordings."""
+        (:func:`~.paraphrase.vary_wording`, with ``word_dropout``) that is never one of the
+        held-out wordings."""
         wording = rng.choice(self.of(split))
         if not vary or split != "train" or rng.random() < 0.3:
             return wording
-        varied = vary_wording(wording, rng)
+        varied = vary_wording(wording, rng, word_dropout=word_dropout)
         return wording if varied in self.heldout else varied
 
 

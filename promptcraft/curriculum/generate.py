@@ -16,7 +16,7 @@ from typing import Any
 
 from .catalog import TEXT_FAMILIES, kinds_of
 from .chat_format import END_OF_TURN
-from .family import Family, Split, Task
+from .family import Family, Split, Task, Wordings
 from .formats import REVERSE_INSTRUCTIONS, SYSTEM_PROMPTS, draw_format, frame_instruction
 from .mixture import DEFAULT_MIXTURE, Mixture
 from .rendering import PromptSpec, render_inputs, render_reusable
@@ -93,7 +93,9 @@ def make_sample(
     shots = mixture.shots[kind]
     k = rng.choices(list(shots), list(shots.values()))[0]
     source = TEXT_FAMILIES[family]
-    composed = compose(kind, source, source.task(rng, k), rng, split, vary=True)
+    composed = compose(
+        kind, source, source.task(rng, k), rng, split, vary=True, word_dropout=mixture.word_dropout
+    )
     prompt = render_reusable(composed.spec, composed.query, composed.variables, composed.demos)
     completion = composed.answer + END_OF_TURN if kind == "chat" else " " + composed.answer
     return Sample(
@@ -111,28 +113,37 @@ def make_sample(
 
 
 def compose(
-    kind: str, family: Family, task: Task, rng: random.Random, split: Split, *, vary: bool = False
+    kind: str,
+    family: Family,
+    task: Task,
+    rng: random.Random,
+    split: Split,
+    *,
+    vary: bool = False,
+    word_dropout: float = 0.0,
 ) -> Composed:
     """Lay ``task`` out as a prompt of ``kind`` with wordings and labels from ``split``.
-    ``vary`` (the training stream) adds paraphrased wordings and a wider label vocabulary;
-    evaluation leaves it off, so its items keep the listed wordings and labels."""
+    ``vary`` (the training stream) adds paraphrased wordings, with ``word_dropout``
+    (:func:`~.paraphrase.drop_word`), and a wider label vocabulary; evaluation leaves it
+    off, so its items keep the listed wordings and labels."""
+    wording = _Wording(rng, split, vary, word_dropout)
     demos = [{"input": i, "output": o} for i, o in task.demos]
     query, answer = task.query, task.answer
     if kind == "prefix":
-        instruction = _instruction(family, rng, split, vary)
+        instruction = wording.instruction(family)
         fmt = draw_format(rng, split, unlabelled_input=0.3, vary=vary)
         spec = PromptSpec("prefix", instruction, fmt)
     elif kind == "few_shot":
         spec = PromptSpec("few_shot", "", draw_format(rng, split, vary=vary))
     elif kind == "hybrid":
-        instruction = _instruction(family, rng, split, vary)
+        instruction = wording.instruction(family)
         spec = PromptSpec("hybrid", instruction, draw_format(rng, split, vary=vary))
     elif kind == "reverse":
-        instruction = _reverse_instruction(family, bool(demos), rng, split, vary)
+        instruction = wording.reverse_instruction(family, bool(demos))
         spec = PromptSpec("reverse", instruction, draw_format(rng, split, vary=vary))
         query, answer = answer, query
     elif kind == "chat":
-        spec = _chat_spec(family, bool(demos), rng, split, vary)
+        spec = wording.chat_spec(family, bool(demos))
     else:
         raise ValueError(f"unknown prompt kind {kind!r}")
     meta: dict[str, Any] = {**task.meta, "instruction": spec.instruction}
@@ -143,35 +154,42 @@ def compose(
     return Composed(spec, demos, query, answer, task.variables, meta)
 
 
-def _instruction(family: Family, rng: random.Random, split: Split, vary: bool) -> str:
-    return frame_instruction(family.instructions.pick(rng, split, vary=vary), rng, split)
+@dataclass(frozen=True)
+class _Wording:
+    """Draws one prompt's instructions: listed wordings of ``split``, paraphrased when
+    ``vary``."""
 
+    rng: random.Random
+    split: Split
+    vary: bool
+    word_dropout: float
 
-def _reverse_instruction(
-    family: Family, has_demos: bool, rng: random.Random, split: Split, vary: bool
-) -> str:
-    """The family's own wording (always without examples), a generic one, or none."""
-    if family.reverse_instructions is None:
-        raise ValueError(f"family {family.name!r} has no reverse form")
-    draw = rng.random()
-    if not has_demos or draw < 0.5:
-        return family.reverse_instructions.pick(rng, split, vary=vary)
-    return REVERSE_INSTRUCTIONS.pick(rng, split, vary=vary) if draw < 0.8 else ""
+    def pick(self, wordings: Wordings) -> str:
+        return wordings.pick(self.rng, self.split, vary=self.vary, word_dropout=self.word_dropout)
 
+    def instruction(self, family: Family) -> str:
+        return frame_instruction(self.pick(family.instructions), self.rng, self.split)
 
-def _chat_spec(
-    family: Family, has_demos: bool, rng: random.Random, split: Split, vary: bool
-) -> PromptSpec:
-    """The instruction as the system message (examples become earlier turns), or, without
-    examples, half the time at the top of the user turn, under a generic system prompt or
-    none."""
-    wording = _instruction(family, rng, split, vary)
-    if not has_demos and rng.random() < 0.5:
-        system = SYSTEM_PROMPTS.pick(rng, split, vary=vary) if rng.random() < 0.6 else ""
-        return PromptSpec("chat", system, request=wording)
-    if rng.random() < 0.4:
-        wording = SYSTEM_PROMPTS.pick(rng, split, vary=vary) + "\n" + wording
-    return PromptSpec("chat", wording)
+    def reverse_instruction(self, family: Family, has_demos: bool) -> str:
+        """The family's own wording (always without examples), a generic one, or none."""
+        if family.reverse_instructions is None:
+            raise ValueError(f"family {family.name!r} has no reverse form")
+        draw = self.rng.random()
+        if not has_demos or draw < 0.5:
+            return self.pick(family.reverse_instructions)
+        return self.pick(REVERSE_INSTRUCTIONS) if draw < 0.8 else ""
+
+    def chat_spec(self, family: Family, has_demos: bool) -> PromptSpec:
+        """The instruction as the system message (examples become earlier turns), or,
+        without examples, half the time at the top of the user turn, under a generic system
+        prompt or none."""
+        wording = self.instruction(family)
+        if not has_demos and self.rng.random() < 0.5:
+            system = self.pick(SYSTEM_PROMPTS) if self.rng.random() < 0.6 else ""
+            return PromptSpec("chat", system, request=wording)
+        if self.rng.random() < 0.4:
+            wording = self.pick(SYSTEM_PROMPTS) + "\n" + wording
+        return PromptSpec("chat", wording)
 
 
 def _cells(

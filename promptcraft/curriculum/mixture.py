@@ -35,7 +35,8 @@ __all__ = ["DEFAULT_MIXTURE", "Mixture"]
 class Mixture(BaseModel):
     """Sampling weights of the curriculum (relative; they need not sum to one).
     ``tool_error_rate``: the share of tool transcripts with one failed call and its error
-    observation before a correct call."""
+    observation before a correct call. ``word_dropout``: see
+    :func:`~.paraphrase.drop_word` (the finishing stage of the recipe uses it)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,6 +44,12 @@ class Mixture(BaseModel):
     families: dict[str, float]
     shots: dict[SampleKind, dict[int, float]]
     tool_error_rate: float = Field(default=0.2, ge=0, le=1)
+    word_dropout: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Chance that a paraphrased training wording has one word made up.",
+    )
 
     @model_validator(mode="after")
     def _shots_for_every_kind(self) -> Mixture:

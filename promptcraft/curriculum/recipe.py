@@ -4,16 +4,20 @@
 
     python -m promptcraft.curriculum.recipe --out models/pc-tiny --minutes 48 --seed 0
     python -m promptcraft.curriculum.recipe --out models/pc-tiny --minutes 48 --resume
+    python -m promptcraft.curriculum.recipe --out models/pc-tiny --finish-from STAGE1_DIR
 
 Steps: generate the curriculum's train split; learn a 2048-token BPE on its text (single
 digits, the chat markers and ``<|endoftext|>`` as special tokens); tokenize every sample with
 loss weights (completion and eos 1, prompt ``--prompt-weight``); pack them into rows; train
-under a wall-clock budget (:mod:`promptcraft.nn.train`); score greedy exact match on
-held-out samples; write the model with :func:`~promptcraft.nn.save_model`, plus
-``training_log.json`` and ``loss_curve.png``.
+under a wall-clock budget (:mod:`promptcraft.nn.train`); then the finishing stage
+(:class:`FinishStage`: fresh samples of a shifted mixture, a fresh optimizer, its own
+budget); score greedy exact match on held-out samples; write the model with
+:func:`~promptcraft.nn.save_model`, plus ``training_log.json`` and ``loss_curve.png``.
 
 The work directory (``checkpoints/<name>`` by default, gitignored) keeps the tokenizer, the
-packed data and the training checkpoint, so ``--resume`` continues the same run.
+packed data and the training checkpoints, so ``--resume`` continues the same run.
+``--finish-from`` runs only the finishing stage, on a first-stage model directory that the
+recipe wrote with ``--finish-minutes 0``.
 """
 
 from __future__ import annotations
@@ -30,19 +34,29 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..nn import Decoder, Generator, ModelConfig, save_model
+from ..nn import Decoder, Generator, ModelConfig, load_model, save_model
 from ..nn.packing import PackedRows, pack_samples
-from ..nn.train import TrainConfig, Trainer
+from ..nn.train import CHECKPOINT_FILE, TrainConfig, Trainer
 from ..tokenizer import Tokenizer
 from ..tokenizer_files import load_tokenizer_dir
 from ..tokenizer_writers import save_tiktoken
 from .chat_format import CHAT_TEMPLATE, END_OF_TURN, EOS_TOKEN
 from .generate import generate_samples
+from .mixture import DEFAULT_MIXTURE, Mixture
 from .sample import Sample
 from .tool_protocol import OBSERVATION_STOP
 from .training_data import to_training_sample, train_curriculum_tokenizer
 
-__all__ = ["ModelShape", "Recipe", "greedy_exact_match", "main", "model_config", "run_recipe"]
+__all__ = [
+    "FinishStage",
+    "ModelShape",
+    "Recipe",
+    "finish_model",
+    "greedy_exact_match",
+    "main",
+    "model_config",
+    "run_recipe",
+]
 
 
 class ModelShape(BaseModel):
@@ -58,6 +72,38 @@ class ModelShape(BaseModel):
     n_kv_heads: int = 3  # grouped-query attention, 2 query heads per kv head
     hidden_dim: int = 512  # SwiGLU width, ~2.7x dim
     context: int = 512
+
+
+class FinishStage(BaseModel):
+    """A short second stage from the first stage's weights: new samples of a mixture
+    shifted towards what the first stage leaves unlearned, word dropout in the paraphrased
+    wordings (:func:`~.paraphrase.drop_word`), and a fresh optimizer whose warmup and cosine
+    start again at a peak of half the first stage's.
+
+    Measured (MODEL_CARD.md): on the seventh run's weights (4-shot in-context 66.8%, the
+    cipher at 0-2%), about 1,600 steps of this lifted the cipher to 92-96% and the 4-shot
+    target to 90.0%; the same at a peak of 4e-4 reached 84.8%. The retrieval circuit the
+    first stage forms is what the cipher builds on: weighting the cipher up from the start
+    (runs 8 and 9) cost the circuit itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: int = Field(default=70_000, description="Fresh samples of the shifted mixture.")
+    family_weights: dict[str, float] = Field(
+        default={"icl_cipher": 4.0, "icl_transform": 3.0},
+        description="Family weights that replace the default mixture's.",
+    )
+    word_dropout: float = Field(default=0.3, ge=0, le=1)
+    train: TrainConfig = TrainConfig(
+        batch_rows=16, lr=1e-3, warmup_steps=50, time_budget_s=10 * 60, bf16=True,
+        eval_every=250, eval_rows=64, checkpoint_every_s=300,
+    )  # fmt: skip
+
+    def mixture(self) -> Mixture:
+        """The default mixture with this stage's family weights and word dropout."""
+        families = {**DEFAULT_MIXTURE.families, **self.family_weights}
+        update = {"families": families, "word_dropout": self.word_dropout}
+        return Mixture(**{**DEFAULT_MIXTURE.model_dump(), **update})
 
 
 class Recipe(BaseModel):
@@ -86,6 +132,7 @@ class Recipe(BaseModel):
         batch_rows=16, lr=2e-3, warmup_steps=200, time_budget_s=48 * 60, bf16=True,
         eval_every=250, eval_rows=64, checkpoint_every_s=300,
     )  # fmt: skip
+    finish: FinishStage | None = FinishStage()
 
 
 def model_config(shape: ModelShape, tokenizer: Tokenizer) -> ModelConfig:
@@ -127,7 +174,7 @@ def prepare_data(
         tokenizer = load_tokenizer_dir(work_dir / "tokenizer")
         tokenizer.eos_token_id = tokenizer.pad_token_id = tokenizer.token_id(EOS_TOKEN)
         saved = torch.load(cache, weights_only=True)
-        if saved["recipe"] != recipe.model_dump_json(exclude={"train"}):
+        if saved["recipe"] != recipe.model_dump_json(exclude={"train", "finish"}):
             raise ValueError(f"{cache} was prepared by a different recipe; remove {work_dir}")
         return tokenizer, PackedRows(*saved["train"]), PackedRows(*saved["heldout"]), heldout
 
@@ -144,18 +191,15 @@ def prepare_data(
         to_training_sample(s, tokenizer, prompt_weight=recipe.prompt_weight)
         for s in generate_samples(recipe.train_samples, seed=recipe.seed, split="train")
     ]
-    # The held-out loss counts completions only, so it compares across prompt weights.
-    held = [to_training_sample(s, tokenizer) for s in heldout]
     log(f"curriculum: {len(train)} train samples in {time.perf_counter() - start:.0f}s")
     # Drop the rare sample longer than a row instead of cutting it (see pack_samples).
     fits = [s for s in train if len(s.tokens) <= recipe.row_len]
     if len(fits) < len(train):
         log(f"dropped {len(train) - len(fits)} samples longer than {recipe.row_len} tokens")
-    pad = tokenizer.token_id(EOS_TOKEN)
-    train_rows = pack_samples(fits, recipe.row_len, pad_id=pad, seed=recipe.seed)
-    held_rows = pack_samples(
-        [s for s in held if len(s.tokens) <= recipe.row_len], recipe.row_len, pad_id=pad, seed=0
+    train_rows = pack_samples(
+        fits, recipe.row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=recipe.seed
     )
+    held_rows = pack_heldout(heldout, tokenizer, recipe.row_len)
     log(
         f"packed: {len(train_rows)} rows of {recipe.row_len} tokens, "
         f"{train_rows.fill_ratio():.1%} filled, {train_rows.trained_tokens} completion tokens"
@@ -164,13 +208,55 @@ def prepare_data(
     save_tiktoken(tokenizer, work_dir / "tokenizer")
     torch.save(
         {
-            "recipe": recipe.model_dump_json(exclude={"train"}),
+            "recipe": recipe.model_dump_json(exclude={"train", "finish"}),
             "train": [train_rows.tokens, train_rows.weights, train_rows.documents],
             "heldout": [held_rows.tokens, held_rows.weights, held_rows.documents],
         },
         cache,
     )
     return tokenizer, train_rows, held_rows, heldout
+
+
+def pack_heldout(heldout: Sequence[Sample], tokenizer: Tokenizer, row_len: int) -> PackedRows:
+    """The held-out rows of the loss curve. Completions only carry loss, so the held-out
+    loss compares across prompt weights."""
+    held = [to_training_sample(s, tokenizer) for s in heldout]
+    fits = [s for s in held if len(s.tokens) <= row_len]
+    return pack_samples(fits, row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=0)
+
+
+def finish_model(
+    model: Decoder,
+    tokenizer: Tokenizer,
+    stage: FinishStage,
+    *,
+    seed: int,
+    row_len: int,
+    prompt_weight: float,
+    first_sample: int,
+    heldout: PackedRows | None = None,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+) -> Trainer:
+    """Train ``model`` in place through ``stage`` and return its trainer (steps, tokens,
+    history). The samples start at index ``first_sample`` of the train stream, past the
+    first stage's, so none repeats one."""
+    samples = generate_samples(
+        stage.samples, seed=seed, split="train", mixture=stage.mixture(), start=first_sample
+    )
+    trained = [to_training_sample(s, tokenizer, prompt_weight=prompt_weight) for s in samples]
+    fits = [s for s in trained if len(s.tokens) <= row_len]
+    rows = pack_samples(fits, row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=seed)
+    trainer = Trainer(
+        model,
+        rows,
+        stage.train.model_copy(update={"seed": seed}),
+        heldout=heldout,
+        checkpoint_dir=checkpoint_dir,
+    )
+    can_resume = checkpoint_dir is not None and (checkpoint_dir / CHECKPOINT_FILE).is_file()
+    trainer.train(resume=resume and can_resume)
+    return trainer
 
 
 # --- quick greedy evaluation -------------------------------------------------------------------
@@ -204,59 +290,161 @@ def greedy_exact_match(
 
 
 def run_recipe(
-    recipe: Recipe, out: Path, *, work_dir: Path, resume: bool = False, eval_samples: int = 400
+    recipe: Recipe,
+    out: Path,
+    *,
+    work_dir: Path,
+    resume: bool = False,
+    eval_samples: int = 400,
+    finish_from: Path | None = None,
 ) -> dict[str, Any]:
-    """Train the model of ``recipe`` and write it to ``out``; returns the run summary."""
+    """Train the model of ``recipe`` and write it to ``out``; returns the run summary.
+    With ``finish_from`` (a first-stage model directory this function wrote), only the
+    finishing stage runs, and the first stage's log is carried over."""
     started = time.time()
-    tokenizer, train_rows, held_rows, heldout = prepare_data(recipe, work_dir)
-    config = model_config(recipe.shape, tokenizer)
-    torch.manual_seed(recipe.seed)
-    model = Decoder(config)
-    params = sum(p.numel() for p in model.parameters())
-    print(f"model: {params / 1e6:.2f}M parameters, {config.n_layers} layers, d={config.dim}")
-    train_config = recipe.train.model_copy(update={"seed": recipe.seed})
-    trainer = Trainer(
-        model, train_rows, train_config, heldout=held_rows, checkpoint_dir=work_dir / "train"
-    )
-    history = trainer.train(resume=resume)
+    if finish_from is None:
+        tokenizer, train_rows, held_rows, heldout = prepare_data(recipe, work_dir)
+        torch.manual_seed(recipe.seed)
+        model = Decoder(model_config(recipe.shape, tokenizer))
+        print(f"model: {_parameters(model) / 1e6:.2f}M parameters")
+        train_config = recipe.train.model_copy(update={"seed": recipe.seed})
+        trainer = Trainer(
+            model, train_rows, train_config, heldout=held_rows, checkpoint_dir=work_dir / "train"
+        )
+        trainer.train(resume=resume)
+        stages = [_stage_log("first", trainer, len(train_rows))]
+        earlier_wall_s = 0.0
+    else:
+        model, tokenizer = load_model(finish_from)
+        tokenizer.eos_token_id = tokenizer.pad_token_id = tokenizer.token_id(EOS_TOKEN)
+        first = json.loads((finish_from / "training_log.json").read_text(encoding="utf-8"))
+        if first.get("recipe", {}).get("finish") is not None:
+            raise ValueError(f"{finish_from} has had its finishing stage already")
+        recipe = Recipe(**{**first["recipe"], "name": recipe.name, "finish": recipe.finish})
+        heldout = list(generate_samples(recipe.heldout_samples, seed=recipe.seed, split="heldout"))
+        held_rows = pack_heldout(heldout, tokenizer, recipe.row_len)
+        stages, earlier_wall_s = _first_stages(first), first["wall_seconds"]
+    if recipe.finish is not None:
+        finisher = finish_model(
+            model,
+            tokenizer,
+            recipe.finish,
+            seed=recipe.seed,
+            row_len=recipe.row_len,
+            prompt_weight=recipe.prompt_weight,
+            first_sample=recipe.train_samples,
+            heldout=held_rows,
+            checkpoint_dir=work_dir / "finish",
+            resume=resume,
+        )
+        stages.append(_stage_log("finish", finisher, len(finisher.train_rows)))
     save_model(model, tokenizer, out)
 
     generator = Generator(model, tokenizer)
-    scores = greedy_exact_match(generator, heldout[:eval_samples])
     summary = {
         "name": recipe.name,
-        "parameters": params,
-        "steps": trainer.step,
-        "tokens_seen": trainer.tokens,
-        "loss_tokens_seen": trainer.trained_tokens,  # tokens with a nonzero loss weight
-        "train_seconds": round(trainer.elapsed_s, 1),
-        "wall_seconds": round(time.time() - started, 1),
-        "epochs": round(trainer.step * train_config.batch_rows / len(train_rows), 3),
-        "final_eval_loss": trainer.evaluate(),
-        "heldout_greedy": scores,
+        "parameters": _parameters(model),
+        **{key: sum(stage[key] for stage in stages) for key in _ADDED_UP},
+        "wall_seconds": round(earlier_wall_s + time.time() - started, 1),
+        "final_eval_loss": stages[-1]["final_eval_loss"],
+        "stages": [{k: v for k, v in stage.items() if k != "history"} for stage in stages],
+        "heldout_greedy": greedy_exact_match(generator, heldout[:eval_samples]),
         "threads": torch.get_num_threads(),
         "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}",
         "recipe": recipe.model_dump(),
     }
-    log = {**summary, "history": [r.model_dump() for r in history]}
+    log = {**summary, "history": _joined_history(stages)}
     (out / "training_log.json").write_text(json.dumps(log, indent=1) + "\n", encoding="utf-8")
-    plot_loss_curve(history, out / "loss_curve.png", title=f"{recipe.name}: {params / 1e6:.1f}M")
+    plot_loss_curve(
+        log["history"],
+        out / "loss_curve.png",
+        title=f"{recipe.name}: {summary['parameters'] / 1e6:.1f}M",
+        stage_starts=[stage["starts_at_tokens"] for stage in _offsets(stages)[1:]],
+    )
     return summary
 
 
-def plot_loss_curve(history: Sequence[Any], path: Path, *, title: str) -> None:
-    """Training and held-out loss against tokens seen."""
+# Summed over the stages for the run's totals.
+_ADDED_UP = ("steps", "tokens_seen", "loss_tokens_seen", "train_seconds")
+
+
+def _parameters(model: Decoder) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _stage_log(name: str, trainer: Trainer, n_rows: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "steps": trainer.step,
+        "tokens_seen": trainer.tokens,
+        "loss_tokens_seen": trainer.trained_tokens,  # tokens with a nonzero loss weight
+        "train_seconds": round(trainer.elapsed_s, 1),
+        "epochs": round(trainer.step * trainer.config.batch_rows / n_rows, 3),
+        "final_eval_loss": trainer.evaluate(),
+        "history": [r.model_dump() for r in trainer.history],
+    }
+
+
+def _first_stages(log: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages of a log written with no finishing stage (one stage; older logs kept its
+    figures at the top level)."""
+    if "stages" in log:
+        (first,) = log["stages"]
+        return [{**first, "history": log["history"]}]
+    keys = (*_ADDED_UP, "epochs", "final_eval_loss", "history")
+    return [{"name": "first", **{key: log[key] for key in keys}}]
+
+
+def _offsets(stages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where each stage starts in the whole run (steps, tokens, trained tokens, seconds)."""
+    offsets, at = [], dict.fromkeys(("steps", "tokens", "trained_tokens", "elapsed_s"), 0.0)
+    for stage in stages:
+        offsets.append({**at, "starts_at_tokens": at["tokens"]})
+        at = {
+            "steps": at["steps"] + stage["steps"],
+            "tokens": at["tokens"] + stage["tokens_seen"],
+            "trained_tokens": at["trained_tokens"] + stage["loss_tokens_seen"],
+            "elapsed_s": at["elapsed_s"] + stage["train_seconds"],
+        }
+    return offsets
+
+
+def _joined_history(stages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every stage's log records on one axis: steps, tokens and seconds run on across stages."""
+    joined = []
+    for stage, offset in zip(stages, _offsets(stages), strict=True):
+        for record in stage["history"]:
+            shifted = {
+                "step": record["step"] + int(offset["steps"]),
+                "tokens": record["tokens"] + int(offset["tokens"]),
+                "trained_tokens": record["trained_tokens"] + int(offset["trained_tokens"]),
+                "elapsed_s": round(record["elapsed_s"] + offset["elapsed_s"], 2),
+            }
+            joined.append({**record, **shifted, "stage": stage["name"]})
+    return joined
+
+
+def plot_loss_curve(
+    history: Sequence[dict[str, Any]],
+    path: Path,
+    *,
+    title: str,
+    stage_starts: Sequence[float] = (),
+) -> None:
+    """Training and held-out loss against tokens seen; a dashed line where a stage starts."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
-    train = [(r.tokens / 1e6, r.loss) for r in history if r.loss is not None]
-    held = [(r.tokens / 1e6, r.eval_loss) for r in history if r.eval_loss is not None]
+    train = [(r["tokens"] / 1e6, r["loss"]) for r in history if r["loss"] is not None]
+    held = [(r["tokens"] / 1e6, r["eval_loss"]) for r in history if r["eval_loss"] is not None]
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
     ax.plot(*zip(*train, strict=True), label="train (weighted)", linewidth=0.8)
     if held:
         ax.plot(*zip(*held, strict=True), "o-", label="held-out wordings", markersize=3)
+    for start in stage_starts:
+        ax.axvline(start / 1e6, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xlabel("tokens seen (millions)")
     ax.set_ylabel("loss (nats/token)")
     ax.set_yscale("log")
@@ -274,9 +462,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, required=True, help="model directory to write")
     parser.add_argument(
-        "--minutes", type=float, default=48.0, help="training time budget (0: --steps only)"
+        "--minutes",
+        type=float,
+        default=48.0,
+        help="first stage's time budget (0: --steps only)",
     )
     parser.add_argument("--steps", type=int, default=None, help="step budget (reproducible)")
+    parser.add_argument(
+        "--finish-minutes",
+        type=float,
+        default=10.0,
+        help="finishing stage's time budget (0: --finish-steps only, or no finishing stage)",
+    )
+    parser.add_argument("--finish-steps", type=int, default=None)
+    parser.add_argument(
+        "--finish-from",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run only the finishing stage, on this first-stage model directory",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="continue the run in --work-dir")
@@ -297,6 +502,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.warmup_steps is not None:
         budget["warmup_steps"] = args.warmup_steps
     recipe.train = TrainConfig(**{**recipe.train.model_dump(), **budget})
+    recipe.finish = _finish_stage(args.finish_minutes, args.finish_steps)
     if args.train_samples is not None:
         recipe.train_samples = args.train_samples
     if args.prompt_weight is not None:
@@ -305,12 +511,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     recipe.shape = recipe.shape.model_copy(update={k: v for k, v in shape.items() if v})
     work_dir = args.work_dir or Path("checkpoints") / recipe.name
     summary = run_recipe(
-        recipe, args.out, work_dir=work_dir, resume=args.resume, eval_samples=args.eval_samples
+        recipe,
+        args.out,
+        work_dir=work_dir,
+        resume=args.resume,
+        eval_samples=args.eval_samples,
+        finish_from=args.finish_from,
     )
     brief = {k: v for k, v in summary.items() if k not in ("recipe", "heldout_greedy")}
     print(json.dumps(brief, indent=1))
     for key, score in summary["heldout_greedy"].items():
         print(f"{key:32s} {score['exact_match']:6.1%}  (n={score['n']})")
+
+
+def _finish_stage(minutes: float, steps: int | None) -> FinishStage | None:
+    if minutes <= 0 and steps is None:
+        return None
+    stage = FinishStage()
+    budget = {"time_budget_s": minutes * 60 if minutes > 0 else None, "max_steps": steps}
+    stage.train = TrainConfig(**{**stage.train.model_dump(), **budget})
+    return stage
 
 
 if __name__ == "__main__":

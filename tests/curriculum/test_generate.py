@@ -45,6 +45,21 @@ def test_start_continues_the_same_stream() -> None:
     assert tail == whole[20:]
 
 
+def _instructions(samples: list[Sample]) -> set[str]:
+    return {s.meta["instruction"] for s in samples if s.meta.get("instruction")}
+
+
+def test_word_dropout_makes_up_words_in_training_instructions_only() -> None:
+    dropout = DEFAULT_MIXTURE.model_copy(update={"word_dropout": 1.0})
+    kept = list(generate_samples(300, seed=3, kinds=["prefix"]))
+    dropped = list(generate_samples(300, seed=3, kinds=["prefix"], mixture=dropout))
+    assert len(_instructions(dropped) - _instructions(kept)) > 100
+    heldout = generate_samples(100, seed=3, split="heldout", kinds=["prefix"], mixture=dropout)
+    assert _instructions(list(heldout)) == _instructions(
+        list(generate_samples(100, seed=3, split="heldout", kinds=["prefix"]))
+    )
+
+
 def test_heldout_split_draws_differently_from_train_with_the_same_seed() -> None:
     train = [s.query for s in generate_samples(40, seed=4, split="train")]
     heldout = [s.query for s in generate_samples(40, seed=4, split="heldout")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from promptcraft.curriculum.paraphrase import CLOSINGS, LEAD_INS, vary_wording
+from promptcraft.curriculum.paraphrase import CLOSINGS, LEAD_INS, drop_word, vary_wording
 from promptcraft.curriculum.rendering import render_wording
 
 
@@ -52,3 +52,31 @@ def test_swap_zero_changes_no_word() -> None:
     for _ in range(50):
         variant = vary_wording(wording, rng, swap=0.0)
         assert wording[1:-1].lower() in variant.lower()
+
+
+def test_drop_word_replaces_one_bare_word_with_made_up_letters() -> None:
+    wording = "Write the items sorted from A to Z."
+    for seed in range(30):
+        dropped = drop_word(wording, random.Random(seed))
+        before, after = wording.split(" "), dropped.split(" ")
+        changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        assert len(changed) == 1
+        old, new = changed[0]
+        assert old.isalpha() and new.isalpha() and 3 <= len(new) <= 9
+        assert new[0].isupper() == old[0].isupper()
+
+
+def test_drop_word_keeps_jinja_tags_and_words_with_punctuation() -> None:
+    wording = "Give the {{ ordinal }} word."
+    for seed in range(30):
+        dropped = drop_word(wording, random.Random(seed))
+        assert "{{ ordinal }}" in dropped and dropped.endswith(" word.")
+        assert render_wording(dropped, {"ordinal": "second"}).count("second") == 1
+
+
+def test_word_dropout_one_makes_up_a_word_in_every_variant() -> None:
+    rng = random.Random(2)
+    wording = "Remove the repeated words."
+    known = set(_variants(wording, 2000)) | {wording}
+    dropped = {vary_wording(wording, rng, word_dropout=1.0) for _ in range(50)}
+    assert not dropped & known
