@@ -52,6 +52,7 @@ __all__ = [
     "ModelShape",
     "Recipe",
     "finish_model",
+    "first_stage_log",
     "greedy_exact_match",
     "main",
     "model_config",
@@ -315,11 +316,9 @@ def run_recipe(
         stages = [_stage_log("first", trainer, len(train_rows))]
         earlier_wall_s = 0.0
     else:
+        first = first_stage_log(finish_from)
         model, tokenizer = load_model(finish_from)
         tokenizer.eos_token_id = tokenizer.pad_token_id = tokenizer.token_id(EOS_TOKEN)
-        first = json.loads((finish_from / "training_log.json").read_text(encoding="utf-8"))
-        if first.get("recipe", {}).get("finish") is not None:
-            raise ValueError(f"{finish_from} has had its finishing stage already")
         recipe = Recipe(**{**first["recipe"], "name": recipe.name, "finish": recipe.finish})
         heldout = list(generate_samples(recipe.heldout_samples, seed=recipe.seed, split="heldout"))
         held_rows = pack_heldout(heldout, tokenizer, recipe.row_len)
@@ -362,6 +361,20 @@ def run_recipe(
         stage_starts=[stage["starts_at_tokens"] for stage in _offsets(stages)[1:]],
     )
     return summary
+
+
+def first_stage_log(model_dir: Path) -> dict[str, Any]:
+    """The training log of a first-stage model directory, or a ValueError saying why
+    ``model_dir`` is not one."""
+    path = model_dir / "training_log.json"
+    if not path.is_file():
+        raise ValueError(
+            f"{path} not found: --finish-from needs a model directory this recipe wrote"
+        )
+    log: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if log.get("recipe", {}).get("finish") is not None:
+        raise ValueError(f"{model_dir} has had its finishing stage already (see {path})")
+    return log
 
 
 # Summed over the stages for the run's totals.
@@ -493,8 +506,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warmup-steps", type=int, default=None)
     parser.add_argument("--eval-samples", type=int, default=400)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-
     recipe = Recipe(seed=args.seed, name=args.out.name)
     budget = {"time_budget_s": args.minutes * 60 if args.minutes > 0 else None}
     if args.steps is not None:
@@ -510,6 +521,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     shape = {"dim": args.dim, "n_layers": args.layers}
     recipe.shape = recipe.shape.model_copy(update={k: v for k, v in shape.items() if v})
     work_dir = args.work_dir or Path("checkpoints") / recipe.name
+    if args.finish_from is not None:
+        if recipe.finish is None:
+            parser.error(
+                "--finish-from needs a finishing stage: --finish-minutes or --finish-steps"
+            )
+        try:
+            first_stage_log(args.finish_from)
+        except ValueError as exc:
+            parser.error(str(exc))
+    torch.set_num_threads(args.threads)
     summary = run_recipe(
         recipe,
         args.out,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from safetensors.torch import load_file
 
-from promptcraft.curriculum.recipe import FinishStage, ModelShape, Recipe, run_recipe
+from promptcraft.curriculum.recipe import FinishStage, ModelShape, Recipe, main, run_recipe
 from promptcraft.nn.train import TrainConfig
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -81,3 +81,12 @@ def test_finish_from_refuses_a_model_that_was_already_finished(
     run_recipe(_recipe(FINISH), out, work_dir=tmp_path / "work", finish_from=first_stage)
     with pytest.raises(ValueError, match="finishing stage already"):
         run_recipe(_recipe(FINISH), tmp_path / "again", work_dir=tmp_path / "w2", finish_from=out)
+
+
+def test_cli_names_the_missing_log_of_a_bad_finish_from_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(tmp_path / "out"), "--finish-from", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2
+    assert "nowhere/training_log.json not found" in capsys.readouterr().err
