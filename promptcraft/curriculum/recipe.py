@@ -358,7 +358,7 @@ def run_recipe(
         log["history"],
         out / "loss_curve.png",
         title=f"{recipe.name}: {summary['parameters'] / 1e6:.1f}M",
-        stage_starts=[stage["starts_at_tokens"] for stage in _offsets(stages)[1:]],
+        stage_starts=[offset["tokens"] for offset in _offsets(stages)[1:]],
     )
     return summary
 
@@ -412,7 +412,7 @@ def _offsets(stages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Where each stage starts in the whole run (steps, tokens, trained tokens, seconds)."""
     offsets, at = [], dict.fromkeys(("steps", "tokens", "trained_tokens", "elapsed_s"), 0.0)
     for stage in stages:
-        offsets.append({**at, "starts_at_tokens": at["tokens"]})
+        offsets.append(at)
         at = {
             "steps": at["steps"] + stage["steps"],
             "tokens": at["tokens"] + stage["tokens_seen"],
