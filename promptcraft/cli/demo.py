@@ -92,8 +92,8 @@ def run_demo(args: argparse.Namespace) -> int:
             print(
                 f"model: {backend!r}\n"
                 "A 2.8M-parameter model trained in under an hour on a CPU: it answers the task "
-                "families and wordings it was trained on, shown here, and about half of the "
-                "wordings it never saw; models/pc-tiny/MODEL_CARD.md measures both."
+                "families and wordings it was trained on, shown here, and fewer (about 60%) of "
+                "the wordings it never saw; models/pc-tiny/MODEL_CARD.md measures both."
             )
     for title, template, inputs in _demo_prompts():
         _rule(title)
