@@ -27,7 +27,7 @@ import json
 import platform
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ __all__ = [
     "greedy_exact_match",
     "main",
     "model_config",
+    "pack_curriculum",
     "run_recipe",
 ]
 
@@ -188,19 +189,16 @@ def prepare_data(
     )
     log(f"tokenizer: {tokenizer.n_vocab} tokens in {time.perf_counter() - start:.0f}s")
     start = time.perf_counter()
-    train = [
-        to_training_sample(s, tokenizer, prompt_weight=recipe.prompt_weight)
-        for s in generate_samples(recipe.train_samples, seed=recipe.seed, split="train")
-    ]
-    log(f"curriculum: {len(train)} train samples in {time.perf_counter() - start:.0f}s")
-    # Drop the rare sample longer than a row instead of cutting it (see pack_samples).
-    fits = [s for s in train if len(s.tokens) <= recipe.row_len]
-    if len(fits) < len(train):
-        log(f"dropped {len(train) - len(fits)} samples longer than {recipe.row_len} tokens")
-    train_rows = pack_samples(
-        fits, recipe.row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=recipe.seed
+    train_rows = pack_curriculum(
+        generate_samples(recipe.train_samples, seed=recipe.seed, split="train"),
+        tokenizer,
+        recipe.row_len,
+        prompt_weight=recipe.prompt_weight,
+        seed=recipe.seed,
+        log=log,
     )
-    held_rows = pack_heldout(heldout, tokenizer, recipe.row_len)
+    log(f"curriculum: {recipe.train_samples} train samples in {time.perf_counter() - start:.0f}s")
+    held_rows = pack_curriculum(heldout, tokenizer, recipe.row_len, seed=0)
     log(
         f"packed: {len(train_rows)} rows of {recipe.row_len} tokens, "
         f"{train_rows.fill_ratio():.1%} filled, {train_rows.trained_tokens} completion tokens"
@@ -218,12 +216,24 @@ def prepare_data(
     return tokenizer, train_rows, held_rows, heldout
 
 
-def pack_heldout(heldout: Sequence[Sample], tokenizer: Tokenizer, row_len: int) -> PackedRows:
-    """The held-out rows of the loss curve. Completions only carry loss, so the held-out
+def pack_curriculum(
+    samples: Iterable[Sample],
+    tokenizer: Tokenizer,
+    row_len: int,
+    *,
+    prompt_weight: float = 0.0,
+    seed: int,
+    log: Callable[[str], object] | None = None,
+) -> PackedRows:
+    """``samples`` tokenized with loss weights and packed whole into rows of ``row_len``.
+    The held-out rows keep ``prompt_weight`` 0: only completions carry loss, so the held-out
     loss compares across prompt weights."""
-    held = [to_training_sample(s, tokenizer) for s in heldout]
-    fits = [s for s in held if len(s.tokens) <= row_len]
-    return pack_samples(fits, row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=0)
+    trained = [to_training_sample(s, tokenizer, prompt_weight=prompt_weight) for s in samples]
+    # Drop the rare sample longer than a row instead of cutting it (see pack_samples).
+    fits = [s for s in trained if len(s.tokens) <= row_len]
+    if log is not None and len(fits) < len(trained):
+        log(f"dropped {len(trained) - len(fits)} samples longer than {row_len} tokens")
+    return pack_samples(fits, row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=seed)
 
 
 def finish_model(
@@ -245,9 +255,7 @@ def finish_model(
     samples = generate_samples(
         stage.samples, seed=seed, split="train", mixture=stage.mixture(), start=first_sample
     )
-    trained = [to_training_sample(s, tokenizer, prompt_weight=prompt_weight) for s in samples]
-    fits = [s for s in trained if len(s.tokens) <= row_len]
-    rows = pack_samples(fits, row_len, pad_id=tokenizer.token_id(EOS_TOKEN), seed=seed)
+    rows = pack_curriculum(samples, tokenizer, row_len, prompt_weight=prompt_weight, seed=seed)
     trainer = Trainer(
         model,
         rows,
@@ -321,7 +329,7 @@ def run_recipe(
         tokenizer.eos_token_id = tokenizer.pad_token_id = tokenizer.token_id(EOS_TOKEN)
         recipe = Recipe(**{**first["recipe"], "name": recipe.name, "finish": recipe.finish})
         heldout = list(generate_samples(recipe.heldout_samples, seed=recipe.seed, split="heldout"))
-        held_rows = pack_heldout(heldout, tokenizer, recipe.row_len)
+        held_rows = pack_curriculum(heldout, tokenizer, recipe.row_len, seed=0)
         stages, earlier_wall_s = _first_stages(first), first["wall_seconds"]
     if recipe.finish is not None:
         finisher = finish_model(
