@@ -85,3 +85,19 @@ def test_reported_suite_score_reproduces(backend, report, family, kind, k, wordi
 
 def test_bundled_model_directory_is_under_50_mb() -> None:
     assert load_facts(MODEL_DIR).directory_mb < 50
+
+
+def test_wording_split_adds_up_to_the_held_out_wordings_target(report) -> None:
+    wordings = json.loads((MODEL_DIR / "wordings.json").read_text())
+    (target,) = [t for t in report["targets"] if t["target"].endswith("instruction wordings")]
+    assert wordings["overall"] == pytest.approx(target["value"])
+    assert sum(row["n"] for row in wordings["wordings"]) == target["n"]
+
+
+def test_words_reported_unseen_are_absent_from_the_training_text() -> None:
+    from promptcraft.curriculum.wording_coverage import training_vocabulary, unseen_words
+
+    # Fewer samples than the report read: whatever it found unseen must be unseen here too.
+    vocabulary = training_vocabulary(5000)
+    for row in json.loads((MODEL_DIR / "wordings.json").read_text())["wordings"]:
+        assert set(row["unseen"]) <= set(unseen_words(row["wording"], vocabulary))

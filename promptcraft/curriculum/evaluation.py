@@ -62,8 +62,10 @@ def check_answer(output: str, expected: str) -> bool:
 
 class EvalItem(BaseModel):
     """One evaluation prompt: render ``template`` with ``inputs``, expect ``expected``.
-    Tool items also carry ``table`` (what ``lookup`` knows) and ``expected_observations``
-    (the results of the correct calls, in order)."""
+    ``instruction`` is its prompt's instruction (Jinja source; for a prefix prompt, the
+    family's wording), empty when it has none. Tool items also carry ``table`` (what
+    ``lookup`` knows) and ``expected_observations`` (the results of the correct calls, in
+    order)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -74,6 +76,7 @@ class EvalItem(BaseModel):
     template: PromptTemplate
     inputs: dict[str, Any]
     expected: str
+    instruction: str = ""
     table: dict[str, str] = {}
     expected_observations: list[str] = []
 
@@ -167,6 +170,7 @@ def _item(family: str, kind: SampleKind, k: int, wording: Split, rng: random.Ran
         template=template,
         inputs=composed.inputs,
         expected=composed.answer,
+        instruction=composed.meta["instruction"] or "",
     )
 
 

@@ -6,9 +6,10 @@
 
 Every figure on the card comes from a file the recipe or the evaluation wrote next to the
 weights: ``config.json`` (shape), ``training_log.json`` (the run), ``eval.json`` (the
-targets and every suite) and the weights file (size). The prose is fixed here; where it
-names a result, it reads it from those files too, so the card cannot drift from them (a test
-re-renders the bundled card and compares).
+targets and every suite), ``wordings.json`` (the held-out wordings one by one, when
+:mod:`~.wording_coverage` has written it) and the weights file (size). The prose is fixed
+here; where it names a result, it reads it from those files too, so the card cannot drift
+from them (a test re-renders the bundled card and compares).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class CardFacts(BaseModel):
     config: dict[str, Any]
     log: dict[str, Any]
     report: dict[str, Any]
+    wordings: dict[str, Any] | None = None
     weights_mb: float
     directory_mb: float
 
@@ -46,11 +48,13 @@ class CardFacts(BaseModel):
 def load_facts(model_dir: Path) -> CardFacts:
     """Read the files the recipe and the evaluation wrote into ``model_dir``."""
     files = [p for p in model_dir.iterdir() if p.is_file() and p.name != "MODEL_CARD.md"]
+    wordings = model_dir / "wordings.json"
     return CardFacts(
         name=model_dir.name,
         config=json.loads((model_dir / "config.json").read_text()),
         log=json.loads((model_dir / "training_log.json").read_text()),
         report=json.loads((model_dir / "eval.json").read_text()),
+        wordings=json.loads(wordings.read_text()) if wordings.is_file() else None,
         weights_mb=(model_dir / "model.safetensors").stat().st_size / 1e6,
         directory_mb=sum(p.stat().st_size for p in files) / 1e6,
     )
@@ -479,12 +483,52 @@ def _misses(facts: CardFacts) -> list[str]:
         "only where the words it does know name the task. The paraphrases deliberately avoid "
         "the held-out verbs; a model pretrained on ordinary text would know them, which the "
         "hour on 2 cores cannot give.",
+        *_wording_split(facts),
         "- More tokens or a wider model, which this budget cannot give: the loss was still "
         "falling at the end, and the recipe runs unchanged on a GPU machine (`--threads` "
         "aside) with 10× the budget.",
         "",
+        *_wording_table(facts),
     ]
     return lines
+
+
+def _wording_split(facts: CardFacts) -> list[str]:
+    """The held-out wordings with and without a word training never contains."""
+    if facts.wordings is None:
+        return []
+    known, novel = facts.wordings["all_words_seen"], facts.wordings["some_word_unseen"]
+    return [
+        f"  Split by wording (table below): the {known['wordings']} held-out wordings made only "
+        f"of words the training text contains score {_pct(known['exact_match'])}; the "
+        f"{novel['wordings']} with a word it never contains score "
+        f"{_pct(novel['exact_match'])}. Known words are not enough either: a new combination "
+        "of them can still read as another task.",
+    ]
+
+
+def _wording_table(facts: CardFacts) -> list[str]:
+    if facts.wordings is None:
+        return []
+    lines = [
+        "### Held-out wordings, one by one",
+        "",
+        "The held-out wordings target's items split by the wording they use (`wordings.json`, "
+        "`python -m promptcraft.curriculum.wording_coverage`; the rows add up to "
+        f"{_pct(facts.wordings['overall'])}). *Never in training* lists the words of the "
+        f"wording that the first {facts.wordings['vocabulary_samples']:,} training samples "
+        "(prompts and answers) never contain.",
+        "",
+        "| family | held-out wording | never in training | exact match | n |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in facts.wordings["wordings"]:
+        unseen = ", ".join(f"`{w}`" for w in row["unseen"]) or "none"
+        wording = row["wording"].replace("|", "\\|")
+        lines.append(
+            f"| {row['family']} | {wording} | {unseen} | {_pct0(row['exact_match'])} | {row['n']} |"
+        )
+    return [*lines, ""]
 
 
 def _choices() -> list[str]:
@@ -533,6 +577,7 @@ def _reproduce(facts: CardFacts) -> list[str]:
         f"--seed {recipe['seed']} --threads {facts.log['threads']}",
         f"python -m promptcraft.curriculum.evaluate --model models/{facts.name} "
         f"--out models/{facts.name}/eval.json --n {facts.report['n_per_suite']}",
+        *_wordings_command(facts),
         f"python -m promptcraft.curriculum.model_card models/{facts.name}",
         "```",
         "",
@@ -541,6 +586,16 @@ def _reproduce(facts: CardFacts) -> list[str]:
         "for a different number of steps.",
         "",
         *_two_commands(facts),
+    ]
+
+
+def _wordings_command(facts: CardFacts) -> list[str]:
+    if facts.wordings is None:
+        return []
+    return [
+        f"python -m promptcraft.curriculum.wording_coverage --model models/{facts.name} "
+        f"--out models/{facts.name}/wordings.json --n {facts.report['n_per_suite']} "
+        f"--samples {facts.wordings['vocabulary_samples']} --train-seed {facts.wordings['seed']}",
     ]
 
 

@@ -74,3 +74,12 @@ def test_eval_items_are_not_training_samples() -> None:
 def test_check_answer_is_exact_after_stripping() -> None:
     assert check_answer(" 42\n", "42")
     assert not check_answer("42.", "42")
+
+
+def test_prefix_items_record_the_wording_they_were_built_with() -> None:
+    from promptcraft.curriculum.catalog import TEXT_FAMILIES
+
+    (suite,) = eval_suites(n=8, families=["count_items"], kinds=["prefix"], wordings=["heldout"])
+    heldout = TEXT_FAMILIES["count_items"].instructions.heldout
+    assert {item.instruction for item in suite.items} <= set(heldout)
+    assert all(item.instruction in item.template.render(**item.inputs) for item in suite.items)
