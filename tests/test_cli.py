@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -39,6 +40,27 @@ def test_every_command_has_help(command: str) -> None:
     result = run_cli(command, "--help")
     assert result.returncode == 0
     assert "usage: promptcraft" in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS if c != "demo")])
+def test_help_shows_examples(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "\nexamples:\n  promptcraft " in result.stdout
+
+
+def test_every_option_of_every_command_explains_itself() -> None:
+    from promptcraft.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    unexplained = [
+        f"{name} {action.dest}"
+        for name, sub in subparsers.choices.items()
+        for action in sub._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert unexplained == []
 
 
 def test_top_level_help_lists_commands() -> None:

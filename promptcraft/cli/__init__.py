@@ -2,6 +2,7 @@
 
 Every command calls the same public API a user would. A user's mistake prints one clear
 line on stderr and exits 2, never a traceback; an unexpected failure still shows one.
+:func:`main` is the one place that turns errors into those lines.
 """
 
 from __future__ import annotations
@@ -15,15 +16,28 @@ from .commands import register_all
 
 __all__ = ["main"]
 
+_EPILOG = """\
+examples:
+  promptcraft templates                                  list the bundled templates
+  promptcraft render sentiment --var text="Great phone"  see the prompt a template makes
+  promptcraft run sentiment --var text="Great phone"     render it, then generate
+  promptcraft generate $'Question: 2 + 3\\nAnswer:'       complete a text prompt
+  promptcraft demo                                       every prompt kind, offline
+
+Everything runs offline with the bundled model (models/); --backend points a command at
+an OpenAI-compatible server instead. Run 'promptcraft COMMAND --help' for the options and
+examples of one command."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promptcraft",
         description=(
-            "Prompt engineering and simple agents: render and lint .prompt templates, "
+            "Prompt engineering and simple agents: render and lint .prompt templates,\n"
             "generate with the bundled local model or any OpenAI-compatible server."
         ),
-        epilog="Run 'promptcraft COMMAND --help' for the options of one command.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -45,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # e.g. `promptcraft templates | head`
         return 0
+    except OSError as exc:  # a file the user named cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"promptcraft {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return int(code or 0)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import AgentError, PromptcraftError
 from .generate_commands import add_backend_options, load_cli_backend
+from .option_types import positive_int
 
 __all__ = ["register"]
 
@@ -28,8 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "agent",
         help="answer a task with tools (calculator, lookup, today) and a model",
         description=(
-            "Run an agent: the model calls the built-in tools until it can answer. Local models "
-            "speak the text tool protocol (templates/tool_protocol.prompt) with constrained "
+            "Run an agent: the model calls the built-in tools until it can answer. Local models\n"
+            "speak the text tool protocol (templates/tool_protocol.prompt) with constrained\n"
             "tool calls; OpenAI-compatible servers use native tool calls."
         ),
         epilog=_EPILOG,
@@ -46,7 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     agent.add_argument("--no-calculator", action="store_true", help="leave the calculator out")
     agent.add_argument("--today", action="store_true", help="add the today tool")
     agent.add_argument("--instructions", help="extra instructions for the model")
-    agent.add_argument("--max-steps", type=int, default=6, help="most model turns (default: 6)")
+    agent.add_argument(
+        "--max-steps", type=positive_int, default=6, metavar="N", help="most model turns (6)"
+    )
     agent.add_argument("--trace", type=Path, metavar="FILE.jsonl", help="append a JSONL trace")
     agent.set_defaults(handler=_run_agent)
 
@@ -54,6 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run_agent(args: argparse.Namespace) -> int:
     from ..agents import Agent, calculator, lookup, today
 
+    if not args.task.strip():
+        raise PromptcraftError("the task is empty: say what the agent should answer")
     tools: list[Any] = [] if args.no_calculator else [calculator]
     if args.lookup is not None:
         tools.append(

@@ -72,7 +72,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Runs offline."
         ),
     )
-    demo.add_argument("--model", default=None, help="a model directory (default: the bundled one)")
+    demo.add_argument(
+        "--model", default=None, metavar="PATH", help="a model directory (default: the bundled one)"
+    )
     demo.add_argument(
         "--render-only", action="store_true", help="only render the prompts, load no model"
     )
@@ -87,6 +89,8 @@ def run_demo(args: argparse.Namespace) -> int:
         try:
             backend = load_backend(f"local:{args.model}" if args.model else None)
         except ModelLoadError as exc:
+            if args.model:  # the user's own path: a mistake to report, not to work around
+                raise
             print(f"(no model: {exc}; showing the rendered prompts only)\n")
         else:
             print(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from .generate_commands import add_backend_options, backend_options
+from ..errors import EvaluationError
+from .generate_commands import add_backend_options, backend_options, check_backend_spec
+from .option_types import TEMPERATURE_MAX, positive_int, temperature
 
 __all__ = ["register"]
 
@@ -22,7 +25,10 @@ A row missing an input a template needs is an error naming its file and line, be
 generation.
 
 Completions are cached in a SQLite file (--cache), keyed by backend, rendered prompt and
-parameters: running the same command again is free, and an interrupted run resumes."""
+parameters: running the same command again is free, and an interrupted run resumes.
+
+An item whose prompt cannot be rendered or whose generation fails (a server that does not
+answer) scores 0; each such failure is summed up on stderr, and the command exits 1."""
 
 _EPILOG = """\
 metrics:
@@ -69,7 +75,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FIELD",
         help="the field holding the expected answer (default: expected)",
     )
-    parser.add_argument("--limit", type=int, metavar="N", help="use the first N rows only")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="use the first N rows only")
     add_backend_options(parser, repeatable=True)
     parser.add_argument(
         "--metric", default="exact", help="how to score an output (see below; default: exact)"
@@ -89,13 +95,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--repeat",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="run each row N times with seeds seed..seed+N-1 (use with --temperature > 0)",
     )
-    parser.add_argument("--max-tokens", type=int, metavar="N", help="most tokens per completion")
-    parser.add_argument("--temperature", type=float, metavar="T", help="default 0 (greedy)")
+    parser.add_argument(
+        "--max-tokens", type=positive_int, metavar="N", help="most tokens per completion"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=temperature,
+        metavar="T",
+        help=f"from 0 to {TEMPERATURE_MAX:g}; default 0 (greedy)",
+    )
     parser.add_argument("--seed", type=int, metavar="N", help="sampling seed")
     parser.add_argument(
         "--stop",
@@ -119,14 +132,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write a cache")
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="prompts per batch on the local model (default: 8)",
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="requests in flight on a server (default: 8)",
@@ -138,6 +151,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from ..evaluation.run import evaluate
 
+    _check_outputs(args)  # before the run: a typo must not cost the whole evaluation
     if args.metric.startswith("python:") and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # python:my_metrics:score finds ./my_metrics.py
     report = evaluate(
@@ -160,25 +174,57 @@ def _eval(args: argparse.Namespace) -> int:
     for path in args.out or []:
         written = report.save(path)
         print(f"wrote {written}", file=sys.stderr)
-    return 0
+    return 1 if _report_failures(report) else 0
+
+
+_REPORT_SUFFIXES = (".json", ".csv", ".png")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for path in args.out or []:
+        suffix = Path(path).suffix.lower()
+        if suffix not in _REPORT_SUFFIXES:
+            kind = f"a {suffix!r} file" if suffix else "a file without a suffix"
+            raise EvaluationError(
+                f"--out {path}: cannot write the report as {kind}; use .json, .csv or .png"
+            )
+    if not args.no_cache and Path(args.cache).is_dir():
+        raise EvaluationError(f"--cache {args.cache} is a folder; give a file such as eval.sqlite")
+
+
+def _report_failures(report: Any) -> bool:
+    """One stderr line per variant whose items failed, with the first failure; True when an
+    item could not be rendered or generated (the run did not measure what was asked)."""
+    failed = False
+    for variant in report.variants:
+        errors = [item for item in report.items_of(variant.name) if item.error is not None]
+        if not errors:
+            continue
+        failed = failed or any(item.error_stage in ("render", "generate") for item in errors)
+        first = errors[0]
+        print(
+            f"promptcraft eval: {variant.name}: {len(errors)} of {variant.items} items failed; "
+            f"first at {first.where} ({first.error_stage}): {first.error}",
+            file=sys.stderr,
+        )
+    return failed
 
 
 def _backends(args: argparse.Namespace) -> list[Any]:
-    specs = args.backend or [None]
-    options = backend_options(args)
-    if not options:
-        return specs
+    """The specs, with the server ones loaded with --model-name and --api-key-env."""
     from ..backends.spec import load_backend, parse_backend_spec
 
-    return [
-        load_backend(spec, **options) if parse_backend_spec(spec).kind == "openai" else spec
-        for spec in specs
-    ]
+    specs = args.backend or [None]
+    options = backend_options(args)
+    servers = [spec for spec in specs if parse_backend_spec(spec).kind == "openai"]
+    if not servers:
+        check_backend_spec(specs[0], options)  # options without a server: say so
+    for spec in servers:
+        check_backend_spec(spec, options)
+    return [load_backend(spec, **options) if spec in servers else spec for spec in specs]
 
 
 def _seeds(text: str) -> list[int]:
-    from ..errors import EvaluationError
-
     try:
         return [int(s) for s in text.split(",") if s.strip()]
     except ValueError:

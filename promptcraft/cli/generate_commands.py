@@ -8,9 +8,30 @@ import os
 import sys
 from typing import Any
 
+from ..errors import BackendError, PromptcraftError
+from .option_types import TEMPERATURE_MAX, positive_int, temperature, top_p
 from .prompt_commands import add_input_options, load_template, parse_vars
 
-__all__ = ["add_backend_options", "backend_options", "load_cli_backend", "register"]
+__all__ = [
+    "add_backend_options",
+    "backend_options",
+    "check_backend_spec",
+    "load_cli_backend",
+    "register",
+]
+
+_GENERATE_EPILOG = """\
+examples:
+  promptcraft generate $'Question: 2 + 3\\nAnswer:' --max-tokens 8 --stop '\\n'
+  cat prompt.txt | promptcraft generate - --temperature 0.7 --seed 1 --usage
+  promptcraft generate "Hello" --backend http://localhost:8000/v1 --model-name llama3 \\
+      --api-key-env MY_SERVER_KEY"""
+
+_RUN_EPILOG = """\
+examples:
+  promptcraft run sentiment --var text="Great phone"
+  promptcraft run ./qa.prompt --vars-file inputs.json --max-tokens 64
+  promptcraft run summarize --var text="$(cat notes.txt)" --backend openai:gpt-4o-mini"""
 
 _BACKEND_HELP = (
     "local (the bundled model, default), local:PATH, openai:MODEL or http(s)://HOST/v1 "
@@ -23,9 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "generate",
         help="complete a text prompt with a backend",
         description=(
-            "Complete a text prompt (an argument, or stdin with '-') with the bundled model or "
+            "Complete a text prompt (an argument, or stdin with '-') with the bundled model or\n"
             "any backend, streaming the text as it is generated."
         ),
+        epilog=_GENERATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generate.add_argument("prompt", help="the prompt text; '-' reads stdin")
     add_backend_options(generate)
@@ -36,10 +59,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "run",
         help="render a template and generate with its defaults",
         description=(
-            "Render a .prompt file or library template with --var inputs, then generate with "
-            "the template's own defaults (stop, max_tokens, temperature); options given here "
-            "override them. Chat templates go through the backend's chat()."
+            "Render a .prompt file or library template with --var inputs, then generate with\n"
+            "the template's own defaults (stop, max_tokens, temperature); options given here\n"
+            "override them. Chat templates go through the backend's chat(). A template that\n"
+            "declares an output (choices, JSON schema) prints the parsed value as JSON."
         ),
+        epilog=_RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("template", metavar="FILE_OR_NAME", help="a .prompt path or a name")
     add_input_options(run)
@@ -68,12 +94,26 @@ def add_backend_options(parser: argparse.ArgumentParser, *, repeatable: bool = F
 
 
 def _add_generation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-tokens", type=int, help="most tokens to generate")
-    parser.add_argument("--temperature", type=float, help="0 is greedy")
-    parser.add_argument("--top-p", type=float)
-    parser.add_argument("--seed", type=int)
     parser.add_argument(
-        "--stop", action="append", help="stop at this text (repeatable; \\n is a newline)"
+        "--max-tokens", type=positive_int, metavar="N", help="most tokens to generate"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=temperature,
+        metavar="T",
+        help=f"sampling temperature from 0 (greedy) to {TEMPERATURE_MAX:g}",
+    )
+    parser.add_argument(
+        "--top-p", type=top_p, metavar="P", help="sample from the smallest set of this mass (0-1]"
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="same seed and prompt, same output (local model)"
+    )
+    parser.add_argument(
+        "--stop",
+        action="append",
+        metavar="TEXT",
+        help="stop at this text (repeatable; \\n is a newline)",
     )
     parser.add_argument("--usage", action="store_true", help="print token usage on stderr")
 
@@ -82,7 +122,12 @@ def load_cli_backend(args: argparse.Namespace) -> Any:
     """The backend that --backend, --model-name and --api-key-env name."""
     from ..backends import load_backend
 
-    return load_backend(args.backend, **backend_options(args))
+    options = backend_options(args)
+    check_backend_spec(args.backend, options)
+    return load_backend(args.backend, **options)
+
+
+_OPTION_NAMES = {"model": "--model-name", "api_key": "--api-key-env"}
 
 
 def backend_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -91,8 +136,39 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.model_name:
         options["model"] = args.model_name
     if args.api_key_env:
-        options["api_key"] = os.environ.get(args.api_key_env)
+        key = os.environ.get(args.api_key_env)
+        if not key:
+            raise PromptcraftError(
+                f"--api-key-env {args.api_key_env}: that environment variable is not set"
+            )
+        options["api_key"] = key
     return options
+
+
+def check_backend_spec(spec: str | None, options: dict[str, Any]) -> None:
+    """The spec's own errors, then what the CLI's options lack or give twice, in the CLI's
+    words (--model-name, not ``model=``)."""
+    from ..backends.spec import parse_backend_spec
+
+    parsed = parse_backend_spec(spec)
+    if parsed.kind == "local":
+        if options:
+            given = " and ".join(_OPTION_NAMES[key] for key in options)
+            verb = "applies" if len(options) == 1 else "apply"
+            raise BackendError(
+                f"{given} only {verb} to a server backend (http(s)://HOST/v1 or openai:MODEL); "
+                f"the local backend loads its model from --backend {spec or 'local'}"
+            )
+        return
+    if parsed.model is None and not options.get("model"):
+        raise BackendError(
+            f"--backend {spec} names a server but no model: add --model-name NAME "
+            "(the server's GET /v1/models lists them)"
+        )
+    if parsed.model is not None and options.get("model") not in (None, parsed.model):
+        raise BackendError(
+            f"--backend {spec} already names the model {parsed.model!r}; drop --model-name"
+        )
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,6 +184,9 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 def _generate(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if not prompt.strip():
+        source = "stdin was empty" if args.prompt == "-" else "the prompt argument is empty"
+        raise PromptcraftError(f"nothing to complete: {source}")
     backend = load_cli_backend(args)
     _print_stream(backend.stream(prompt, **_params(args)), args.usage)
     return 0

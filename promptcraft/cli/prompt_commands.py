@@ -8,9 +8,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputValidationError, PromptcraftError
+from ..errors import InputValidationError, PromptcraftError, TemplateNotFoundError
 
 __all__ = ["add_input_options", "load_template", "parse_vars", "register"]
+
+_RENDER_EPILOG = """\
+examples:
+  promptcraft render sentiment --var text="Great phone"
+  promptcraft render sentiment --var text="Great phone" --var labels='["good", "bad"]'
+  promptcraft render ./my.prompt --vars-file inputs.json --count-tokens cl100k_base
+  echo '{"message": "hi"}' | promptcraft render assistant --vars-file -"""
+
+_LINT_EPILOG = """\
+examples:
+  promptcraft lint templates/
+  promptcraft lint my.prompt other.prompt --strict"""
+
+_TEMPLATES_EPILOG = """\
+examples:
+  promptcraft templates
+  promptcraft templates ./my_templates    # yours first; they shadow bundled names"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,10 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "render",
         help="render a template to text (or chat messages)",
         description=(
-            "Render a .prompt file or a library template by name. Inputs come from --var "
-            "and --vars-file; inputs declared as lists, dicts, numbers or booleans take JSON "
-            'values (--var labels=\'["yes", "no"]\').'
+            "Render a .prompt file or a library template by name, and print the prompt (chat\n"
+            "templates: their messages as JSON lines). Inputs come from --var and --vars-file;\n"
+            "inputs declared as lists, dicts, numbers or booleans take JSON values."
         ),
+        epilog=_RENDER_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     render.add_argument("template", metavar="FILE_OR_NAME", help="a .prompt path or a name")
     add_input_options(render)
@@ -40,19 +59,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "lint",
         help="check .prompt files for errors",
         description=(
-            "Check .prompt files (or folders of them): syntax, variables used but not declared "
-            "or declared but unused, examples missing fields, samples that fail, includes "
+            "Check .prompt files (or folders of them): syntax, variables used but not declared\n"
+            "or declared but unused, examples missing fields, samples that fail, includes\n"
             "outside the search path. Prints file:line: message; exits 1 on any error."
         ),
+        epilog=_LINT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lint.add_argument("paths", nargs="+", metavar="PATH")
+    lint.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".prompt files, or folders searched recursively"
+    )
     lint.add_argument("--strict", action="store_true", help="warnings count as errors too")
     lint.set_defaults(handler=_lint)
 
     templates = sub.add_parser(
         "templates",
         help="list the template library",
-        description="List the templates on the search path (the bundled library last).",
+        description=(
+            "List the templates on the search path (the bundled library last): name, kind and\n"
+            "what each is for. Use a name with render, run or eval."
+        ),
+        epilog=_TEMPLATES_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     templates.add_argument("dirs", nargs="*", metavar="DIR", help="extra template folders")
     templates.set_defaults(handler=_templates)
@@ -72,9 +100,32 @@ def load_template(ref: str, extra_dirs: list[str] | None = None) -> Any:
     from ..prompts import PromptLibrary, load_prompt
 
     path = Path(ref)
-    if path.suffix == ".prompt" or path.is_file():
+    if path.is_file():
         return load_prompt(path)
-    return PromptLibrary(*(extra_dirs or [])).get(ref)
+    library = PromptLibrary(*existing_folders(extra_dirs or [], "--templates"))
+    if path.suffix == ".prompt":
+        hint = f" (the library has a template named {path.stem!r})" if path.stem in library else ""
+        raise TemplateNotFoundError(f"no such file{hint}", template=ref)
+    named = not path.is_absolute() and ".." not in path.parts and ref in library
+    if path.is_dir() and not named:
+        raise TemplateNotFoundError(
+            "is a folder; give a .prompt file or a template name", template=ref
+        )
+    if Path(ref + ".prompt").is_file() and not named:
+        raise TemplateNotFoundError(
+            f"no template named {ref!r} in the library; for the file here, write {ref}.prompt"
+        )
+    return library.get(ref)
+
+
+def existing_folders(dirs: list[str], option: str = "") -> list[str]:
+    """``dirs``, once each is known to be a folder: a mistyped one is an error, not a silent
+    no-op."""
+    for ref in dirs:
+        if not Path(ref).is_dir():
+            problem = "is not a folder" if Path(ref).exists() else "no such folder"
+            raise PromptcraftError(f"{option + ' ' if option else ''}{ref}: {problem}")
+    return dirs
 
 
 def parse_vars(template: Any, pairs: list[str], vars_file: str | None) -> dict[str, Any]:
@@ -107,6 +158,13 @@ def _read_vars_file(ref: str) -> dict[str, Any]:
         text = sys.stdin.read() if ref == "-" else Path(ref).read_text(encoding="utf-8")
     except OSError as exc:
         raise PromptcraftError(f"cannot read --vars-file {ref}: {exc.strerror}") from exc
+    if ref == "-":
+        ref = "<stdin>"
+    if not text.strip():
+        raise InputValidationError(
+            f'{ref} is empty; expected a JSON object of inputs, such as {{"text": "hi"}}',
+            field="--vars-file",
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -137,8 +195,11 @@ def _lint(args: argparse.Namespace) -> int:
     from ..prompts import lint_paths
 
     for ref in args.paths:
-        if not Path(ref).exists():
+        path = Path(ref)
+        if not path.exists():
             raise PromptcraftError(f"no such file or folder: {ref}")
+        if path.is_dir() and next(path.rglob("*.prompt"), None) is None:
+            raise PromptcraftError(f"{ref}: no .prompt files in this folder")
     problems = lint_paths(args.paths)
     for problem in problems:
         print(problem)
@@ -152,7 +213,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _templates(args: argparse.Namespace) -> int:
     from ..prompts import PromptLibrary
 
-    library = PromptLibrary(*args.dirs)
+    library = PromptLibrary(*existing_folders(args.dirs))
     names = library.names()
     width = max((len(n) for n in names), default=0)
     for name in names:

@@ -7,10 +7,18 @@ import os
 import sys
 
 from ..server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY
+from .option_types import port, positive_int
 
 __all__ = ["register"]
 
 API_KEY_ENV = "PROMPTCRAFT_API_KEY"
+
+_EPILOG = f"""\
+examples:
+  promptcraft serve                                   the bundled model on 127.0.0.1:8000
+  promptcraft serve --model ./my-llama --port 9000    a checkpoint directory
+  {API_KEY_ENV}=secret promptcraft serve --host 0.0.0.0 --adapter adapters/task.safetensors
+  promptcraft generate "Hello" --backend http://127.0.0.1:8000/v1 --model-name pc-tiny"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,12 +26,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "serve",
         help="serve a local model over an OpenAI-compatible HTTP API",
         description=(
-            "Serve the bundled model (or a checkpoint directory) at /v1/completions, "
-            "/v1/chat/completions and /v1/models, for any OpenAI client. Listens on loopback "
-            "unless --host says otherwise. One request generates at a time, in arrival order; "
-            "up to --max-concurrency requests wait their turn, and more get 429 with "
+            "Serve the bundled model (or a checkpoint directory) at /v1/completions,\n"
+            "/v1/chat/completions and /v1/models, for any OpenAI client. Listens on loopback\n"
+            "unless --host says otherwise. One request generates at a time, in arrival order;\n"
+            "up to --max-concurrency requests wait their turn, and more get 429 with\n"
             "Retry-After. Needs the serve extra: pip install 'promptcraft[serve]'."
         ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument(
         "--model",
@@ -38,7 +48,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(
-        "--port", type=int, default=8000, help="port to listen on (8000; 0 picks a free one)"
+        "--port", type=port, default=8000, help="port to listen on (8000; 0 picks a free one)"
     )
     serve.add_argument(
         "--api-key",
@@ -51,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     serve.add_argument(
         "--max-concurrency",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_MAX_CONCURRENCY,
         metavar="N",
         help=(
@@ -61,13 +71,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     serve.add_argument(
         "--max-body-bytes",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_MAX_BODY_BYTES,
         metavar="N",
         help=f"larger request bodies get 413 ({DEFAULT_MAX_BODY_BYTES})",
     )
     serve.add_argument(
-        "--threads", type=_positive, metavar="N", help="CPU threads for the model (torch default)"
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="CPU threads for the model (torch default)",
     )
     serve.add_argument(
         "--log-level",
@@ -114,13 +127,3 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: uvicorn has shut down
         print("promptcraft serve: stopped", file=sys.stderr)
     return 0
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value

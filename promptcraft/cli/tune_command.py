@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
+
+from ..errors import PromptcraftError
+from .option_types import fraction, positive_float, positive_int
 
 __all__ = ["register"]
 
@@ -28,12 +30,20 @@ early stopping (--patience evaluations without a better validation loss) and for
 match reported at the end. --compare runs every method on the same data and prints a table
 (trained parameters, train time, held-out exact match, adapter size); --plot draws it."""
 
+_EPILOG = """\
+examples:
+  promptcraft tune data.jsonl --max-steps 200
+  promptcraft tune data.jsonl --method ffn --template my_task.prompt --out adapters/ffn.safetensors
+  promptcraft tune data.jsonl --test test.jsonl --compare --plot methods.png
+  promptcraft serve --adapter adapters/ffn.safetensors"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tune = sub.add_parser(
         "tune",
         help="tune the local model on examples (prompt, prefix, ffn, top_layers, full)",
         description=_DESCRIPTION,
+        epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tune.add_argument("data", metavar="DATA.jsonl", help='examples: {"input": .., "output": ..}')
@@ -56,18 +66,46 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tune.add_argument("--compare", action="store_true", help="run every method; print a table")
     tune.add_argument("--plot", metavar="PNG", help="with --compare: draw the table (matplotlib)")
     group = tune.add_argument_group("training")
-    group.add_argument("--virtual-tokens", type=int, default=16, help="prompt/prefix length (16)")
-    group.add_argument("--top-layers", type=int, default=2, help="blocks top_layers trains (2)")
-    group.add_argument("--lr", type=float, help="peak learning rate (default: per method)")
-    group.add_argument("--batch-size", type=int, default=16, help="examples per step (16)")
-    group.add_argument("--epochs", type=int, default=30, help="most epochs (30)")
-    group.add_argument("--max-steps", type=int, help="most optimizer steps")
-    group.add_argument("--max-seconds", type=float, help="wall-clock budget per method")
-    group.add_argument("--val-fraction", type=float, default=0.1, help="held out (0.1)")
-    group.add_argument("--patience", type=int, default=4, help="evaluations without gain (4)")
-    group.add_argument("--seed", type=int, default=0, help="split, init and order (0)")
-    group.add_argument("--init-text", help="text whose tokens start the virtual tokens")
-    group.add_argument("--threads", type=int, help="CPU threads (torch default)")
+    group.add_argument(
+        "--virtual-tokens",
+        default=16,
+        help="prompt/prefix length (16)",
+        type=positive_int,
+        metavar="N",
+    )
+    group.add_argument(
+        "--top-layers",
+        default=2,
+        help="blocks top_layers trains (2)",
+        type=positive_int,
+        metavar="N",
+    )
+    group.add_argument(
+        "--lr", type=positive_float, metavar="LR", help="peak learning rate (default: per method)"
+    )
+    group.add_argument(
+        "--batch-size", default=16, help="examples per step (16)", type=positive_int, metavar="N"
+    )
+    group.add_argument(
+        "--epochs", default=30, help="most epochs (30)", type=positive_int, metavar="N"
+    )
+    group.add_argument("--max-steps", help="most optimizer steps", type=positive_int, metavar="N")
+    group.add_argument(
+        "--max-seconds", type=positive_float, metavar="S", help="wall-clock budget per method"
+    )
+    group.add_argument(
+        "--val-fraction", type=fraction, default=0.1, metavar="F", help="held out, 0-1 (0.1)"
+    )
+    group.add_argument(
+        "--patience", default=4, help="evaluations without gain (4)", type=positive_int, metavar="N"
+    )
+    group.add_argument("--seed", type=int, default=0, metavar="N", help="split, init and order (0)")
+    group.add_argument(
+        "--init-text", metavar="TEXT", help="text whose tokens start the virtual tokens"
+    )
+    group.add_argument(
+        "--threads", help="CPU threads (torch default)", type=positive_int, metavar="N"
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bar")
     tune.set_defaults(handler=_tune)
 
@@ -77,11 +115,15 @@ def _tune(args: argparse.Namespace) -> int:
 
     from ..tuning import compare_methods, comparison_table, plot_comparison, run_tuning
 
+    if args.plot and not args.compare:
+        raise PromptcraftError("--plot needs --compare")
+    if args.out and not args.compare and Path(args.out).is_dir():
+        raise PromptcraftError(
+            f"--out {args.out} is a folder; give the adapter file, such as "
+            f"{Path(args.out) / (args.method + '.safetensors')}"
+        )
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    if args.plot and not args.compare:
-        print("promptcraft tune: --plot needs --compare", file=sys.stderr)
-        return 2
     options: dict[str, Any] = {
         "virtual_tokens": args.virtual_tokens,
         "top_layers": args.top_layers,
