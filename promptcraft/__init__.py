@@ -131,6 +131,7 @@ _EXPORTS: dict[str, str] = {
     "TuningConfig": "promptcraft.tuning.trainer",
     "load_adapter": "promptcraft.tuning.adapter",
     "AdapterInfo": "promptcraft.tuning.adapter",
+    "TuningConfigError": "promptcraft.errors",
     "TuningDataError": "promptcraft.errors",
     "AdapterError": "promptcraft.errors",
     "generate_structured": "promptcraft.structured.generate",
@@ -203,6 +204,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TokenBudgetError,
         TokenizerError,
         ToolError,
+        TuningConfigError,
         TuningDataError,
     )
     from .evaluation.dataset import load_dataset

@@ -40,6 +40,7 @@ __all__ = [
     "TokenBudgetError",
     "TokenizerError",
     "ToolError",
+    "TuningConfigError",
     "TuningDataError",
 ]
 
@@ -265,6 +266,15 @@ class AgentError(PromptcraftError):
 
 
 # --- tuning ----------------------------------------------------------------------------------
+
+
+class TuningConfigError(PromptcraftError, ValueError):
+    """A tuning option does not fit the model being tuned (such as more top layers than it
+    has). ``field`` names the option."""
+
+    def __init__(self, message: str, *, field: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 class TuningDataError(PromptcraftError):

@@ -73,6 +73,8 @@ def load_dataset(
 
 
 def _read_jsonl(path: Path) -> Iterable[tuple[int, Any]]:
+    if path.is_dir():
+        raise DatasetError("this is a folder; give a JSONL dataset file", path=str(path))
     if not path.is_file():
         raise DatasetError("no such dataset file", path=str(path))
     if path.suffix == ".json":

@@ -9,7 +9,10 @@
 
 Each result goes to ``on_done`` as soon as it exists, so the caller can store it in the
 response cache (an interrupted run loses at most one batch) and advance the progress bar.
-A failed request is reported as its exception; the others go on.
+A failed request is reported as its exception; the others go on, except after a failure
+that every later request would repeat (the server cannot be reached at all, or refuses the
+credentials): the requests not yet sent then fail with that same error at once, instead of
+each waiting through its own retries.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..backends.base import Backend
 from ..backends.types import Completion
+from ..errors import AuthenticationError, BackendUnavailableError
 from ..prompts.messages import Message
 from .response_cache import CachedCompletion
 
@@ -58,17 +62,35 @@ def run_requests(
     batch = getattr(backend, "generate_batch", None)
     if callable(batch) and batch_size > 1:
         _run_batched(batch, requests, on_done, batch_size)
-    elif concurrency > 1:
-        asyncio.run(_run_concurrently(backend, requests, on_done, concurrency))
-    else:
-        for request in requests:
-            start = time.perf_counter()
-            try:
-                completion = _call(backend, request)
-            except Exception as exc:
-                on_done(request, exc)
-                continue
-            on_done(request, _cached(completion, time.perf_counter() - start))
+        return
+    breaker = _Breaker()
+    if concurrency > 1:
+        asyncio.run(_run_concurrently(backend, requests, on_done, concurrency, breaker))
+        return
+    for request in requests:
+        if breaker.tripped is not None:
+            on_done(request, breaker.tripped)
+            continue
+        start = time.perf_counter()
+        try:
+            completion = _call(backend, request)
+        except Exception as exc:
+            breaker.record(exc)
+            on_done(request, exc)
+            continue
+        on_done(request, _cached(completion, time.perf_counter() - start))
+
+
+class _Breaker:
+    """Remembers the first failure that every later request to the backend would repeat."""
+
+    def __init__(self) -> None:
+        self.tripped: BaseException | None = None
+
+    def record(self, exc: BaseException) -> None:
+        unreachable = isinstance(exc, BackendUnavailableError) and exc.status is None
+        if self.tripped is None and (unreachable or isinstance(exc, AuthenticationError)):
+            self.tripped = exc
 
 
 def _run_batched(
@@ -106,12 +128,19 @@ def _run_batched(
 
 
 async def _run_concurrently(
-    backend: Backend, requests: Sequence[PendingRequest], on_done: Done, concurrency: int
+    backend: Backend,
+    requests: Sequence[PendingRequest],
+    on_done: Done,
+    concurrency: int,
+    breaker: _Breaker,
 ) -> None:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(request: PendingRequest) -> None:
         async with gate:
+            if breaker.tripped is not None:
+                on_done(request, breaker.tripped)
+                return
             start = time.perf_counter()
             try:
                 if request.messages is not None:
@@ -120,6 +149,7 @@ async def _run_concurrently(
                     assert request.text is not None
                     completion = await backend.agenerate(request.text, request.params)
             except Exception as exc:
+                breaker.record(exc)
                 on_done(request, exc)
                 return
             on_done(request, _cached(completion, time.perf_counter() - start))

@@ -263,11 +263,17 @@ class Generator:
         ids = self.encode(prompt) if isinstance(prompt, str) else [int(i) for i in prompt]
         if not ids:
             if self.config.bos_token_id is None:
-                raise ValueError("the prompt is empty and the model has no BOS token to start from")
+                raise InvalidRequestError(
+                    "the prompt is empty and the model has no BOS token to start from",
+                    field="prompt",
+                )
             ids = [self.config.bos_token_id]
         bad = next((i for i in ids if not 0 <= i < self.config.vocab_size), None)
         if bad is not None:
-            raise ValueError(f"token id {bad} is outside the vocabulary ({self.config.vocab_size})")
+            raise InvalidRequestError(
+                f"token id {bad} is outside the vocabulary ({self.config.vocab_size})",
+                field="prompt",
+            )
         context = self.config.max_seq_len - self._cache.prefix_len
         if len(ids) + max_tokens > context:
             room = context - max_tokens

@@ -28,6 +28,7 @@ from typing import Literal, get_args
 import torch
 from torch import nn
 
+from ..errors import TuningConfigError
 from ..nn.kv_cache import KVCache, KVPrefix
 from ..nn.model import Decoder
 
@@ -218,7 +219,10 @@ def trained_weight_names(model: Decoder, method: TuningMethod, *, top_layers: in
     if method == "top_layers":
         n_layers = model.config.n_layers
         if not 1 <= top_layers <= n_layers:
-            raise ValueError(f"top_layers must be between 1 and {n_layers}, not {top_layers}")
+            raise TuningConfigError(
+                f"must be between 1 and {n_layers} (the model's layers), not {top_layers}",
+                field="top_layers",
+            )
         first = n_layers - top_layers
         return [n for n in names if n.startswith("layers.") and int(n.split(".")[1]) >= first]
     raise ValueError(f"{method!r} is not a weight method (ffn, top_layers, full)")

@@ -52,6 +52,11 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
         load_dataset(path)
 
 
+def test_a_folder_given_as_dataset_says_it_is_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="this is a folder"):
+        load_dataset(tmp_path)
+
+
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="no such dataset file"):
         load_dataset(tmp_path / "nope.jsonl")

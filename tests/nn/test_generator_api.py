@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from nn_support import EOS, scripted_model
 
+from promptcraft.errors import InvalidRequestError
 from promptcraft.nn import GenerationParams, Generator
 
 PROMPT = [1, 2, 3]
@@ -32,6 +33,16 @@ def test_empty_prompt_starts_from_bos(byte_tokenizer) -> None:
     out = Generator(model, byte_tokenizer).generate("", max_tokens=2, temperature=0)
     assert out.usage.prompt_tokens == 1
     assert out.text == "xy"
+
+
+def test_empty_prompt_without_bos_is_an_invalid_request_naming_the_prompt(
+    byte_tokenizer,
+) -> None:
+    model = scripted_model(byte_tokenizer, list(b"xy"), prompt_len=1)
+    model.config = model.config.model_copy(update={"bos_token_id": None})
+    with pytest.raises(InvalidRequestError, match="the prompt is empty") as raised:
+        Generator(model, byte_tokenizer).generate("", max_tokens=2)
+    assert raised.value.field == "prompt"
 
 
 def test_token_id_outside_the_vocabulary_is_rejected(generator) -> None:

@@ -8,6 +8,7 @@ import pytest
 import torch
 from tuning_support import label_task
 
+from promptcraft.errors import TuningConfigError
 from promptcraft.nn import Decoder, Generator
 from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizer import Tokenizer
@@ -78,3 +79,12 @@ def test_top_layers_trains_the_top_blocks_only(tiny_model: Callable[..., Decoder
     make_tuned_part(model, "top_layers", init_ids=[], top_layers=1)
     trainable = {n.split(".")[1] for n, p in model.named_parameters() if p.requires_grad}
     assert trainable == {"1"}
+
+
+def test_more_top_layers_than_the_model_has_names_the_option(
+    tiny_model: Callable[..., Decoder],
+) -> None:
+    model = tiny_model()
+    with pytest.raises(TuningConfigError, match="top_layers: must be between 1 and") as raised:
+        make_tuned_part(model, "top_layers", init_ids=[5], top_layers=99)
+    assert raised.value.field == "top_layers"
