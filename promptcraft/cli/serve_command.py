@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "/v1/chat/completions and /v1/models, for any OpenAI client. Listens on loopback\n"
             "unless --host says otherwise. One request generates at a time, in arrival order;\n"
             "up to --max-concurrency requests wait their turn, and more get 429 with\n"
-            "Retry-After. Needs the serve extra: pip install 'promptcraft[serve]'."
+            "Retry-After. Needs the serve extra: pip install -e '.[serve]' in a clone."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

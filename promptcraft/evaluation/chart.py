@@ -44,8 +44,8 @@ def _pyplot() -> Any:
         import matplotlib
     except ImportError:
         raise EvaluationError(
-            "the chart needs matplotlib: pip install 'promptcraft[eval]' (or pip install "
-            "matplotlib); the JSON and CSV reports do not"
+            "the chart needs matplotlib: pip install matplotlib (or, in a promptcraft clone, "
+            "pip install -e '.[eval]'); the JSON and CSV reports do not"
         ) from None
     matplotlib.use("Agg")  # files only: no display needed
     import matplotlib.pyplot as plt
@@ -73,9 +73,11 @@ def _bars(ax: Any, report: EvalReport, colors: dict[str, str]) -> None:
     variants = report.variants
     ys = list(range(len(variants)))[::-1]
     means = [v.score.mean for v in variants]
+    # A bootstrap interval can sit a rounding error past its mean; matplotlib refuses
+    # negative error bars.
     errors = [
-        [v.score.mean - v.score.low for v in variants],
-        [v.score.high - v.score.mean for v in variants],
+        [max(0.0, v.score.mean - v.score.low) for v in variants],
+        [max(0.0, v.score.high - v.score.mean) for v in variants],
     ]
     several = len({v.backend for v in variants}) > 1
     ax.barh(

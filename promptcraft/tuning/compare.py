@@ -89,7 +89,10 @@ def plot_comparison(reports: Sequence[TuningReport], path: str | os.PathLike[str
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise ImportError("plotting needs matplotlib: pip install 'promptcraft[train]'") from exc
+        raise ImportError(
+            "plotting needs matplotlib: pip install matplotlib (or, in a promptcraft clone, "
+            "pip install -e '.[train]')"
+        ) from exc
     names = [r.info.method for r in reports]
     split = held_out(reports[0])[0] if reports else "test"
     after = [100 * (held_out(r)[2] or 0.0) for r in reports]

@@ -255,6 +255,15 @@ def test_chart_is_a_png(tmp_path: Path, counting_backend: RecordingBackend) -> N
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_chart_of_a_variant_that_never_scores_is_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    wrong = RecordingBackend(lambda prompt, request: "no")
+    rows = [{"input": "x", "expected": "1"}] * 3  # 0 of 3: the Wilson bound rounds past 0
+    report = evaluate(_few_shot(), data=rows, backend=wrong, progress=False)
+    path = report.save(tmp_path / "chart.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_table_lists_every_variant(counting_backend: RecordingBackend) -> None:
     report = evaluate(
         _few_shot(), data=ROWS, backend=counting_backend, select="first_k,0,2", progress=False

@@ -34,3 +34,9 @@ def test_mean_interval_uses_wilson_for_pass_fail_scores() -> None:
 
 def test_mean_interval_uses_bootstrap_for_partial_credit() -> None:
     assert mean_interval([1.0, 0.5, 1.0]).method == "bootstrap"
+
+
+@pytest.mark.parametrize(("successes", "n"), [(0, 3), (0, 100), (10, 10), (3, 3)])
+def test_wilson_interval_always_holds_the_observed_rate(successes: int, n: int) -> None:
+    low, high = wilson_interval(successes, n)
+    assert low <= successes / n <= high
