@@ -20,9 +20,11 @@ from promptcraft.agents import (
 
 backend = pc.load_backend()  # the bundled model, in this process
 
-# What `lookup` knows; the description is the one the bundled model was trained with.
+# What `lookup` knows; the description is the one the bundled model was trained with. The keys
+# are items and names its training problems used: given a name it never saw ("Ann"), the tiny
+# model looks up a name it knows instead.
 prices = lookup(
-    {"pen": 4, "cup": 3, "Ann": 31, "Ben": 24},
+    {"pen": 4, "cup": 3, "Ana": 31, "Ben": 24},
     description="look up a price or an age by its key",
 )
 trace = Path(tempfile.mkdtemp()) / "agent_trace.jsonl"
@@ -32,7 +34,7 @@ questions = [
     "A box holds 12 apples. Tom buys 3 boxes and gives away 5 apples. "
     "How many apples does Tom have left?",
     "How much do 7 pens cost?",
-    "How many years older is Ann than Ben?",
+    "How many years older is Ana than Ben?",
 ]
 for question in questions:
     print(f"Q: {question}")

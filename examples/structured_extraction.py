@@ -27,7 +27,9 @@ example = {
 }
 to_json = pc.HybridPrompt(instruction="Write the record as a JSON object.", examples=[example])
 
-records = ["name: Omar; city: Lima; age: 42", "name: Mei; city: Cairo; age: 27"]
+# Names and cities the tiny model met in training: an unseen name ("Mei") still gives a valid
+# Person, but the model may write a name it knows instead.
+records = ["name: Omar; city: Lima; age: 42", "name: Mia; city: Cairo; age: 27"]
 for record in records:
     result = generate_structured_result(
         backend, to_json, Person, inputs={"input": record}, temperature=0

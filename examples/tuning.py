@@ -5,7 +5,7 @@ that without giving it away, so the untuned model fails; 16 trained virtual toke
 numbers, a 13 kB adapter) teach it. The adapter then serves through load_backend, exactly
 as `promptcraft serve --adapter` would.
 
-Run: python examples/tuning.py   (about 10 seconds on 2 CPU cores)
+Run: python examples/tuning.py   (under a minute on 2 CPU cores)
 """
 
 import random
