@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 from starlette.applications import Starlette
@@ -30,10 +29,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..backends.base import Backend
+from ..backends.types import Chunk
 from ..backends.types import Request as GenerationRequest
-from ..errors import BackendError, ContextLengthError, InvalidRequestError
+from ..errors import BackendError, ConstraintError, ContextLengthError, InvalidRequestError
 from .auth import RequireAPIKey
-from .errors import APIError, error_response, from_backend_error
+from .errors import AnswerFailures, APIError, error_response, from_backend_error
 from .request_body import read_body
 from .scheduler import Job, Scheduler, ServerBusyError
 from .schemas import ChatCompletionRequest, CompletionRequest, ModelCard, ModelList
@@ -50,8 +50,6 @@ from .to_response import (
 
 __all__ = ["create_app"]
 
-log = logging.getLogger("promptcraft.server")
-
 T = TypeVar("T")
 
 
@@ -66,7 +64,8 @@ def create_app(backend: Backend, settings: ServerSettings) -> Starlette:
         Route("/v1/completions", api.completions, methods=["POST"]),
         Route("/v1/chat/completions", api.chat_completions, methods=["POST"]),
     ]
-    middleware = []
+    # AnswerFailures is outermost, so that a failure anywhere (the key check too) is answered.
+    middleware = [Middleware(AnswerFailures)]
     if settings.api_key is not None:
         middleware.append(Middleware(RequireAPIKey, api_key=settings.api_key.get_secret_value()))
 
@@ -78,11 +77,7 @@ def create_app(backend: Backend, settings: ServerSettings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={
-            APIError: _api_error,
-            HTTPException: _http_error,
-            Exception: _internal_error,
-        },
+        exception_handlers={APIError: _api_error, HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.scheduler = api.scheduler
@@ -113,8 +108,8 @@ class _API:
         body = await read_body(request, CompletionRequest, limit=self.settings.max_body_bytes)
         self._check_model(body.model)
         generation = completion_request(body)
-        include_usage = body.stream_options is not None and body.stream_options.include_usage
-        return await self._respond(request, generation, "completion", body.stream, include_usage)
+        limit = _MaxTokens(body.max_tokens, "max_tokens")
+        return await self._respond(request, generation, "completion", body, limit)
 
     async def chat_completions(self, request: Request) -> Response:
         body = await read_body(request, ChatCompletionRequest, limit=self.settings.max_body_bytes)
@@ -128,8 +123,11 @@ class _API:
                 code="chat_not_supported",
             )
         generation = chat_request(body)
-        include_usage = body.stream_options is not None and body.stream_options.include_usage
-        return await self._respond(request, generation, "chat", body.stream, include_usage)
+        if body.max_completion_tokens is not None:
+            limit = _MaxTokens(body.max_completion_tokens, "max_completion_tokens")
+        else:
+            limit = _MaxTokens(body.max_tokens, "max_tokens")
+        return await self._respond(request, generation, "chat", body, limit)
 
     # --- generation ----------------------------------------------------------------------------
 
@@ -138,26 +136,38 @@ class _API:
         request: Request,
         generation: GenerationRequest,
         kind: Literal["completion", "chat"],
-        stream: bool,
-        include_usage: bool,
+        body: CompletionRequest | ChatCompletionRequest,
+        limit: _MaxTokens,
     ) -> Response:
         param = "prompt" if kind == "completion" else "messages"
-        job = self._submit(generation, param=param)
+        job = await self._submit(generation, param=param, limit=limit)
         id = new_id("cmpl" if kind == "completion" else "chatcmpl")
         model = self.settings.model_id
-        if stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        if body.stream:
             formatter: CompletionStreamFormatter | ChatStreamFormatter
             if kind == "completion":
                 formatter = CompletionStreamFormatter(id, model, include_usage=include_usage)
             else:
                 formatter = ChatStreamFormatter(id, model, include_usage=include_usage)
-            return EventStreamResponse(_events(job, formatter), on_close=job.close)
+            # The first chunk is awaited before the status line, so that a request the
+            # backend refuses only when it starts (a response_format that needs more than
+            # max_tokens) is a 400 like its non-streamed twin, not a 200 with an error event.
+            chunks = aiter(job)
+            try:
+                first = await _unless_disconnected(request, _next_chunk(chunks))
+            except Exception as exc:
+                job.close()
+                raise _api_error_of(exc, param, limit) or exc from None
+            if first is None:  # the client left
+                job.close()
+                return Response(status_code=499)
+            events = _events(first, chunks, formatter, job, param=param, limit=limit)
+            return EventStreamResponse(events, on_close=job.close)
         try:
             completion = await _unless_disconnected(request, job.completion(model))
-        except (ContextLengthError, InvalidRequestError) as exc:  # a backend that checks late
-            raise from_backend_error(exc, param=param) from None
-        except BackendError as exc:
-            raise APIError(500, str(exc), type="server_error", code="backend_error") from None
+        except Exception as exc:
+            raise _api_error_of(exc, param, limit) or exc from None
         finally:
             job.close()
         if completion is None:  # the client left; nobody reads this
@@ -166,9 +176,9 @@ class _API:
             return _json(completion_response(id, model, completion))
         return _json(chat_response(id, model, completion))
 
-    def _submit(self, generation: GenerationRequest, *, param: str) -> Job:
+    async def _submit(self, generation: GenerationRequest, *, param: str, limit: _MaxTokens) -> Job:
         try:
-            return self.scheduler.submit(generation)
+            return await self.scheduler.submit(generation)
         except ServerBusyError as exc:
             raise APIError(
                 429,
@@ -177,8 +187,8 @@ class _API:
                 code="server_busy",
                 headers={"Retry-After": str(self.settings.retry_after_s)},
             ) from None
-        except (ContextLengthError, InvalidRequestError) as exc:
-            raise from_backend_error(exc, param=param) from None
+        except Exception as exc:
+            raise _api_error_of(exc, param, limit) or exc from None
 
     # --- models --------------------------------------------------------------------------------
 
@@ -199,19 +209,63 @@ class _API:
             )
 
 
+class _MaxTokens(NamedTuple):
+    """The output limit a client sent (None when unset), and the field it sent it in."""
+
+    value: int | None
+    param: str
+
+
+def _refused(
+    exc: ContextLengthError | InvalidRequestError, param: str, limit: _MaxTokens
+) -> APIError:
+    return from_backend_error(
+        exc, param=param, max_tokens=limit.value, max_tokens_param=limit.param
+    )
+
+
+def _api_error_of(exc: Exception, param: str, limit: _MaxTokens) -> APIError | None:
+    """What the client hears of a backend's failure during generation; None for a bug."""
+    if isinstance(exc, (ContextLengthError, InvalidRequestError)):  # a backend that checks late
+        return _refused(exc, param, limit)
+    if isinstance(exc, ConstraintError):  # a response_format the backend cannot compile
+        return APIError(400, str(exc), param="response_format", code="invalid_value")
+    if isinstance(exc, BackendError):
+        return APIError(500, str(exc), type="server_error", code="backend_error")
+    return None
+
+
+async def _next_chunk(chunks: AsyncIterator[Chunk]) -> list[Chunk]:
+    """The next chunk as a one-item list; an empty list at the end."""
+    async for chunk in chunks:
+        return [chunk]
+    return []
+
+
 async def _events(
-    job: Job, formatter: CompletionStreamFormatter | ChatStreamFormatter
+    first: list[Chunk],
+    chunks: AsyncIterator[Chunk],
+    formatter: CompletionStreamFormatter | ChatStreamFormatter,
+    job: Job,
+    *,
+    param: str,
+    limit: _MaxTokens,
 ) -> AsyncIterator[bytes]:
     try:
         if isinstance(formatter, ChatStreamFormatter):
             yield encode_event(formatter.opening())
-        async for chunk in job:
+        for chunk in first:
+            for event in formatter.events(chunk):
+                yield encode_event(event)
+        async for chunk in chunks:
             for event in formatter.events(chunk):
                 yield encode_event(event)
         yield DONE
     except Exception as exc:  # the status line is sent already: report it in the stream
-        message = str(exc) if isinstance(exc, BackendError) else "generation failed; see the log"
-        yield encode_event(APIError(500, message, type="server_error").body())
+        error = _api_error_of(exc, param, limit) or APIError(
+            500, "generation failed; see the log", type="server_error", code="internal_error"
+        )
+        yield encode_event(error.body())
     finally:
         job.close()
 
@@ -250,15 +304,3 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         405: f"{request.method} is not allowed on {request.url.path}",
     }.get(exc.status_code, str(exc.detail))
     return error_response(APIError(exc.status_code, message, code=code))
-
-
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(
-        APIError(
-            500,
-            "the server failed on this request; its log has the details",
-            type="server_error",
-            code="internal_error",
-        )
-    )

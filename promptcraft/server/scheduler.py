@@ -14,6 +14,11 @@ up to float rounding.
 
 The engine hands chunks over as fast as the model makes them, so a slow reader never holds
 the model; a job cancelled by its client (a disconnect) stops after the current token.
+
+Opening a request's stream does work before any token: the local backend encodes the prompt
+and compiles a ``response_format`` into an automaton, which can take seconds. That runs on a
+preparing thread (one, so requests keep their arrival order), never on the event loop,
+which must stay free to answer the other clients meanwhile.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ import logging
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel
 
 from ..backends.base import Backend
 from ..backends.types import Chunk, Completion, Request
+from ..errors import ContextLengthError, InvalidRequestError
 
 __all__ = ["Job", "Scheduler", "SchedulerStats", "ServerBusyError"]
 
@@ -130,11 +137,12 @@ class Scheduler:
             (name for name in SchedulerStats.model_fields if name != "max_concurrency"), 0
         )
         self._engine: threading.Thread | None = None
+        self._preparer = ThreadPoolExecutor(1, thread_name_prefix="promptcraft-serve-prepare")
 
-    def submit(self, request: Request) -> Job:
+    async def submit(self, request: Request) -> Job:
         """Admit a request, or raise :class:`ServerBusyError`. A request the backend refuses
         (its prompt does not fit the context, say) raises the backend's error here, before
-        it takes a place in line. Call from the event loop's thread."""
+        it takes a place in line."""
         with self._lock:
             if self._counts["in_flight"] >= self.max_concurrency:
                 self._counts["rejected"] += 1
@@ -143,14 +151,9 @@ class Scheduler:
                     "--max-concurrency); retry later"
                 )
             self._counts["in_flight"] += 1
+        loop = asyncio.get_running_loop()
         try:
-            # The local backend encodes the prompt here and generates only when iterated.
-            source = request.prompt if request.prompt is not None else list(request.messages or ())
-            # response_format rides on the request, beside the sampling params
-            options = (
-                {"response_format": request.response_format} if request.response_format else {}
-            )
-            stream = self.backend.stream(source, request.params, **options)
+            stream = await loop.run_in_executor(self._preparer, self._open, request)
         except BaseException:
             self._release()
             raise
@@ -162,12 +165,20 @@ class Scheduler:
         self._pending.put(job)
         return job
 
+    def _open(self, request: Request) -> Iterator[Chunk]:
+        # The local backend encodes the prompt here and generates only when iterated.
+        source = request.prompt if request.prompt is not None else list(request.messages or ())
+        # response_format rides on the request, beside the sampling params
+        options = {"response_format": request.response_format} if request.response_format else {}
+        return self.backend.stream(source, request.params, **options)
+
     def stats(self) -> SchedulerStats:
         with self._lock:
             return SchedulerStats(max_concurrency=self.max_concurrency, **self._counts)
 
     def close(self) -> None:
         """Stop the engine thread after the current generation."""
+        self._preparer.shutdown(wait=False, cancel_futures=True)
         if self._engine is not None:
             self._pending.put(None)
             self._engine = None
@@ -211,7 +222,10 @@ class Scheduler:
                 if close is not None:
                     close()  # the local backend's stream stops after its current token
         except Exception as exc:
-            log.exception("request %d failed", job.id)
+            if isinstance(exc, (InvalidRequestError, ContextLengthError)):  # the client's doing
+                log.info("request %d refused by the backend: %s", job.id, exc)
+            else:
+                log.exception("request %d failed", job.id)
             job.deliver(exc)
             self._count(failed=1)
             return

@@ -7,6 +7,9 @@ values of them are refused where the request is converted (:mod:`.to_request`).
 
 Besides OpenAI's fields, the sampling extensions that vLLM accepts are understood under the
 same names: ``top_k``, ``min_p``, ``repetition_penalty``, ``min_tokens`` and ``ignore_eos``.
+
+Every optional field also takes ``null``, as OpenAI's API does: some clients send every
+field they know, unset ones as ``null``.
 """
 
 from __future__ import annotations
@@ -33,13 +36,13 @@ __all__ = [
     "CompletionLogprobs",
     "CompletionRequest",
     "CompletionResponse",
+    "ContentPart",
     "ErrorBody",
     "ErrorDetail",
     "ModelCard",
     "ModelList",
     "PromptTokensDetails",
     "StreamOptions",
-    "TextPart",
     "UsageOut",
 ]
 
@@ -50,8 +53,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+# A seed travels as a 64-bit integer (what torch and most servers take).
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
+
+
 class StreamOptions(_Strict):
-    include_usage: bool = False
+    include_usage: bool | None = None
+    # OpenAI pads stream events against side channels when this is on; over loopback there is
+    # nothing to pad against, so either value is accepted and no padding is sent.
+    include_obfuscation: bool | None = None
 
 
 class _Sampling(_Strict):
@@ -62,10 +72,10 @@ class _Sampling(_Strict):
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     n: int | None = Field(default=None, ge=1)
-    stream: bool = False
+    stream: bool | None = None
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=SEED_MIN, le=SEED_MAX)
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     logit_bias: dict[str, float] | None = None
@@ -83,23 +93,32 @@ class CompletionRequest(_Sampling):
 
     prompt: str | list[str] | list[int] | list[list[int]]
     logprobs: int | None = Field(default=None, ge=0, le=20)
-    echo: bool = False
+    echo: bool | None = None
     suffix: str | None = None
     best_of: int | None = Field(default=None, ge=1)
 
 
-class TextPart(_Strict):
-    """One part of a message's content given as a list (``[{"type": "text", ...}]``)."""
+class ContentPart(_Strict):
+    """One part of a message's content given as a list (``[{"type": "text", "text": ...}]``).
 
-    type: Literal["text"]
-    text: str
+    Any part type parses, so that an image or audio part is refused by name where the request
+    is converted, with a message saying the model reads text; keys a client adds to a part
+    (``cache_control``) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str | None = None
 
 
 class ChatMessageIn(_Strict):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[TextPart] | None = None
+    content: str | list[ContentPart] | None = None
     name: str | None = None
     tool_call_id: str | None = None
+    # What an assistant message returned by OpenAI carries when a client sends it back.
+    refusal: str | None = None
+    tool_calls: list[dict[str, object]] | None = None
 
 
 class _ResponseFormat(_Strict):
@@ -112,12 +131,21 @@ class ChatCompletionRequest(_Sampling):
 
     messages: list[ChatMessageIn] = Field(min_length=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    logprobs: bool = False
+    logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     response_format: _ResponseFormat | None = None
     tools: list[dict[str, object]] | None = None
     tool_choice: str | dict[str, object] | None = None
     parallel_tool_calls: bool | None = None
+    # Bookkeeping fields of OpenAI's API, with no effect on the output here: `metadata` and
+    # `prompt_cache_key` are accepted and ignored (the prefix cache needs no key), and
+    # `safety_identifier` like `user`. `store` (only false) and `service_tier` (only "auto" or
+    # "default") are checked where the request is converted.
+    store: bool | None = None
+    metadata: dict[str, str] | None = None
+    service_tier: str | None = None
+    prompt_cache_key: str | None = None
+    safety_identifier: str | None = None
 
 
 # --- responses -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """OpenAI request bodies → the backend's :class:`~promptcraft.backends.types.Request`.
 
 Fields this server cannot honour with the value given (``n=2``, ``echo``, a ``logit_bias``,
-tools) are refused with a 400 naming them, never silently ignored. A JSON
-``response_format`` (``json_object`` or ``json_schema``) is honoured by constrained decoding.
+tools, ``store=true``, an image part) are refused with a 400 naming them, never silently
+ignored. A JSON ``response_format`` (``json_object`` or ``json_schema``) is honoured by
+constrained decoding, within :mod:`.constraint_limits`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 from ..backends.requests import build_request
 from ..backends.types import Request
 from ..errors import ConstraintError, InvalidRequestError
+from ..params import GenerationParams
 from ..prompts.messages import Message
+from .constraint_limits import check_enforceable
 from .errors import APIError, from_backend_error
-from .schemas import ChatCompletionRequest, ChatMessageIn, CompletionRequest
+from .schemas import ChatCompletionRequest, ChatMessageIn, CompletionRequest, ContentPart
 
 __all__ = ["chat_request", "completion_request"]
 
@@ -32,7 +35,12 @@ def completion_request(body: CompletionRequest) -> Request:
                 code="invalid_value",
             )
         prompt = prompt[0]
-    _refuse(body.echo, "echo", "echo=true is not supported: the response holds the completion only")
+    assert isinstance(prompt, str)
+    _refuse(
+        bool(body.echo),
+        "echo",
+        "echo=true is not supported: the response holds the completion only",
+    )
     _refuse(body.suffix is not None, "suffix", "suffix is not supported: this model only appends")
     _refuse(
         body.best_of not in (None, 1),
@@ -40,7 +48,6 @@ def completion_request(body: CompletionRequest) -> Request:
         "best_of must be 1: this server returns one choice per request",
     )
     params = _sampling(body, max_tokens=body.max_tokens, logprobs=body.logprobs)
-    assert isinstance(prompt, str)
     return _build(prompt, params)
 
 
@@ -51,6 +58,18 @@ def chat_request(body: ChatCompletionRequest) -> Request:
         "tools",
         "tools are not supported by this server's chat API; describe the tools in the system "
         "message (promptcraft's agents do this for local models)",
+    )
+    _refuse(
+        bool(body.store),
+        "store",
+        "store=true is not supported: this server keeps no completions; send store=false or "
+        "leave it out",
+    )
+    _refuse(
+        body.service_tier not in (None, "auto", "default"),
+        "service_tier",
+        f"service_tier {body.service_tier!r} is not offered: this server has one tier; send "
+        "'auto' or 'default', or leave it out",
     )
     response_format = _response_format(body)
     _refuse(
@@ -65,8 +84,11 @@ def chat_request(body: ChatCompletionRequest) -> Request:
             "max_tokens and max_completion_tokens disagree; send one of them",
         )
     max_tokens = body.max_completion_tokens or body.max_tokens
+    max_tokens_param = "max_completion_tokens" if body.max_completion_tokens else "max_tokens"
     logprobs = (body.top_logprobs or 0) if body.logprobs else None
-    params = _sampling(body, max_tokens=max_tokens, logprobs=logprobs)
+    params = _sampling(
+        body, max_tokens=max_tokens, logprobs=logprobs, max_tokens_param=max_tokens_param
+    )
     if response_format is not None:
         params["response_format"] = response_format
     messages = [_message(i, m) for i, m in enumerate(body.messages)]
@@ -74,17 +96,19 @@ def chat_request(body: ChatCompletionRequest) -> Request:
 
 
 def _response_format(body: ChatCompletionRequest) -> dict[str, Any] | None:
-    """A JSON ``response_format``, checked here so that a bad schema is a 400 naming it; the
-    local backend then constrains decoding to it (so the reply always parses)."""
+    """A JSON ``response_format``, checked here so that a bad schema, or one too costly to
+    enforce (:mod:`.constraint_limits`), is a 400 naming it; the local backend then
+    constrains decoding to it (so the reply always parses)."""
     if body.response_format is None or body.response_format.type == "text":
         return None
-    from ..structured.constraints import constraint_from_response_format
+    from ..structured.constraints import JsonSchema, constraint_from_response_format
 
     value = body.response_format.model_dump(exclude_none=True)
     try:
         constraint = constraint_from_response_format(value)
-        if constraint is not None:
-            constraint.pattern  # noqa: B018 - compiles the schema to a regex, or raises
+        if isinstance(constraint, JsonSchema):
+            # compiles the schema to a regex, or raises
+            check_enforceable(constraint.schema, constraint.pattern)
     except ConstraintError as exc:
         raise APIError(400, str(exc), param="response_format", code="invalid_value") from None
     return value
@@ -95,6 +119,7 @@ def _sampling(
     *,
     max_tokens: int | None,
     logprobs: int | None,
+    max_tokens_param: str = "max_tokens",
 ) -> dict[str, Any]:
     _refuse(
         body.n not in (None, 1),
@@ -111,6 +136,7 @@ def _sampling(
             "repeats)",
         )
     _refuse(bool(body.logit_bias), "logit_bias", "logit_bias is not supported")
+    _check_min_tokens(body.min_tokens, max_tokens, max_tokens_param)
     top_k = body.top_k if body.top_k not in (-1, 0) else None
     candidates = {
         "max_tokens": max_tokens,
@@ -129,10 +155,39 @@ def _sampling(
     return {k: v for k, v in candidates.items() if v is not None}
 
 
+def _check_min_tokens(
+    min_tokens: int | None, max_tokens: int | None, max_tokens_param: str
+) -> None:
+    """``min_tokens`` above the limit of the output is a 400 naming it (the backend would
+    refuse it too, without naming a field)."""
+    if not min_tokens:
+        return
+    if max_tokens is not None:
+        limit = f"{max_tokens_param} ({max_tokens})"
+    else:
+        max_tokens = GenerationParams.model_fields["max_tokens"].get_default()
+        limit = f"the default max_tokens ({max_tokens}); set {max_tokens_param} to allow more"
+    if min_tokens > max_tokens:
+        raise APIError(
+            400,
+            f"min_tokens ({min_tokens}) must not exceed {limit}",
+            param="min_tokens",
+            code="invalid_value",
+        )
+
+
 def _message(index: int, message: ChatMessageIn) -> Message:
+    if message.tool_calls:
+        raise APIError(
+            400,
+            "tool calls are not supported by this server's chat API, so a conversation cannot "
+            "carry them; give the calls and their results as text",
+            param=f"messages[{index}].tool_calls",
+            code="unsupported_value",
+        )
     content = message.content
     if isinstance(content, list):
-        content = "".join(part.text for part in content)
+        content = "".join(_part_text(index, i, part) for i, part in enumerate(content))
     role = "system" if message.role == "developer" else message.role
     try:
         return Message(
@@ -143,6 +198,26 @@ def _message(index: int, message: ChatMessageIn) -> Message:
         )
     except ValueError as exc:  # pragma: no cover - the schema admits only valid fields
         raise APIError(400, str(exc), param=f"messages[{index}]") from None
+
+
+def _part_text(message: int, index: int, part: ContentPart) -> str:
+    where = f"messages[{message}].content[{index}]"
+    if part.type != "text":
+        raise APIError(
+            400,
+            f"content parts of type {part.type!r} are not supported: this model reads text "
+            "only; send the content as a string or as parts of type 'text'",
+            param=f"{where}.type",
+            code="unsupported_value",
+        )
+    if part.text is None:
+        raise APIError(
+            400,
+            f"a content part of type 'text' needs its 'text' (a string) at {where}",
+            param=f"{where}.text",
+            code="missing_required_parameter",
+        )
+    return part.text
 
 
 def _build(prompt_or_messages: str | list[Message], params: dict[str, Any]) -> Request:

@@ -132,3 +132,132 @@ def test_an_invalid_response_format_schema_is_a_400_naming_it(
     }
     error = _error(client.post("/v1/chat/completions", json=body), 400)
     assert error["param"] == "response_format"
+
+
+def test_a_seed_beyond_64_bits_is_a_400_naming_it(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    body = _completion(server, seed=2**64, temperature=1.0)
+    assert _error(client.post("/v1/completions", json=body), 400)["param"] == "seed"
+
+
+def test_an_empty_prompt_is_a_400_naming_it_streamed_or_not(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    # The bundled model has no BOS token to start from.
+    for stream in (False, True):
+        body = _completion(server, prompt="", stream=stream)
+        assert _error(client.post("/v1/completions", json=body), 400)["param"] == "prompt"
+
+
+def test_min_tokens_above_max_tokens_is_a_400_naming_min_tokens(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    body = _completion(server, max_tokens=2, min_tokens=5)
+    error = _error(client.post("/v1/completions", json=body), 400)
+    assert error["param"] == "min_tokens"
+
+
+def test_max_tokens_beyond_the_context_is_a_400_naming_max_tokens(
+    client: httpx.Client, server: RunningServer, context_length: int
+) -> None:
+    body = _completion(server, max_tokens=context_length)
+    error = _error(client.post("/v1/completions", json=body), 400)
+    assert (error["code"], error["param"]) == ("context_length_exceeded", "max_tokens")
+    assert "truncate" not in error["message"]  # no advice meant for Python callers
+    chat = {
+        "model": server.model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_completion_tokens": context_length,
+    }
+    error = _error(client.post("/v1/chat/completions", json=chat), 400)
+    assert error["param"] == "max_completion_tokens"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "param"),
+    [
+        ("stop", ["\n", None], "stop[1]"),
+        ("messages", [{"role": "user", "content": ["hi"]}], "messages[0].content[0]"),
+    ],
+)
+def test_a_bad_item_inside_a_list_is_named_by_its_index(
+    client: httpx.Client, server: RunningServer, field: str, value: Any, param: str
+) -> None:
+    body = {"model": server.model, "messages": [{"role": "user", "content": "hi"}], field: value}
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert error["param"] == param
+
+
+def test_a_response_format_without_an_object_at_its_root_is_a_400(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    schema = {"type": "string", "maxLength": 8}
+    body = {
+        "model": server.model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+    }
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert error["param"] == "response_format"
+    assert "object at its root" in error["message"]
+
+
+def test_a_response_format_too_large_to_compile_is_a_400(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    # Unchecked, a schema like this one is compiled into an automaton of gigabytes.
+    schema = {"type": "object", "properties": {"text": {"type": "string", "maxLength": 5000}}}
+    body = {
+        "model": server.model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+    }
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert error["param"] == "response_format"
+    assert "too large" in error["message"]
+
+
+def test_chat_with_an_image_part_is_refused_naming_the_part(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    parts = [
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+    ]
+    body = {"model": server.model, "messages": [{"role": "user", "content": parts}]}
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert error["param"] == "messages[0].content[1].type"
+    assert "text only" in error["message"]
+
+
+def test_a_conversation_carrying_tool_calls_is_refused_naming_them(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "42"},
+    ]
+    body = {"model": server.model, "messages": messages}
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert (error["param"], error["code"]) == ("messages[1].tool_calls", "unsupported_value")
+
+
+def test_an_openai_field_the_server_cannot_honour_is_refused_as_unsupported(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    body = {
+        "model": server.model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "reasoning_effort": "low",
+    }
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert (error["param"], error["code"]) == ("reasoning_effort", "unsupported_parameter")
+
+
+def test_store_true_is_refused_naming_it(client: httpx.Client, server: RunningServer) -> None:
+    body = {"model": server.model, "messages": [{"role": "user", "content": "hi"}], "store": True}
+    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    assert (error["param"], error["code"]) == ("store", "unsupported_value")

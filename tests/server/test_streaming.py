@@ -132,3 +132,25 @@ def _wait_for(client: httpx.Client, ready: Any, timeout: float = 60.0) -> dict[s
         if ready(metrics) or time.monotonic() > deadline:
             return metrics
         time.sleep(0.02)
+
+
+def test_a_stream_the_backend_refuses_as_it_starts_is_a_400_like_the_whole_request(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    # Constrained decoding learns only when it starts that the schema needs more tokens
+    # than max_tokens; the streamed request must hear it as a 400 too, not as a 200.
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    }
+    body = _chat_body(
+        server,
+        max_tokens=1,
+        response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}},
+    )
+    whole = client.post("/v1/chat/completions", json=body)
+    streamed = client.post("/v1/chat/completions", json={**body, "stream": True})
+    for response in (whole, streamed):
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["param"] == "max_tokens"
