@@ -10,7 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["GenerationParams"]
+__all__ = ["SEED_MAX", "SEED_MIN", "GenerationParams"]
+
+# A seed is a 64-bit integer, as torch and most servers take it.
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 
 
 class GenerationParams(BaseModel):
@@ -43,7 +46,12 @@ class GenerationParams(BaseModel):
     stop: list[str] = Field(
         default_factory=list, description="Stop before any of these strings; not in the output."
     )
-    seed: int | None = Field(default=None, description="Same seed, same prompt: same output.")
+    seed: int | None = Field(
+        default=None,
+        ge=SEED_MIN,
+        le=SEED_MAX,
+        description="Same seed, same prompt: same output.",
+    )
     ignore_eos: bool = Field(
         default=False, description="Keep going past the end-of-sequence token."
     )

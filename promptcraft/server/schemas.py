@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from ..generation_types import FinishReason
+from ..params import SEED_MAX, SEED_MIN
 
 __all__ = [
     "ChatChoice",
@@ -51,10 +52,6 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-# A seed travels as a 64-bit integer (what torch and most servers take).
-SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 
 
 class StreamOptions(_Strict):

@@ -26,6 +26,7 @@ def test_unknown_parameter_is_named_with_a_suggestion(backend: LocalBackend) -> 
         ({"top_p": 1.5}, "top_p"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"logprobs": 50}, "logprobs"),
+        ({"seed": 2**70}, "seed"),
     ],
 )
 def test_out_of_range_parameter_is_named(
