@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .regex_scan import class_end, escape_end
+
 __all__ = ["from_oniguruma", "to_oniguruma"]
 
 _INTERVAL = re.compile(r"\{\d+(?:,\d*)?\}")
@@ -53,11 +55,11 @@ def _translate(
     while i < n:
         char = pattern[i]
         if char == "\\":
-            end = _escape_end(pattern, i)
+            end = escape_end(pattern, i)
             out.append(pattern[i:end])
             i = end
         elif char == "[":
-            end = _class_end(pattern, i)
+            end = class_end(pattern, i)
             out.append(pattern[i:end])
             i = end
         elif char == "(":
@@ -85,38 +87,3 @@ def _translate(
             out.append(char)
             i += 1
     return "".join(out)
-
-
-def _escape_end(pattern: str, start: int) -> int:
-    """End of the escape at ``start`` (``\\s``, ``\\p{L}``, ``\\x{263a}``, ``\\pL``)."""
-    end = start + 2
-    if end > len(pattern):
-        return len(pattern)
-    letter = pattern[start + 1]
-    if letter in "pPx" and end < len(pattern) and pattern[end] == "{":
-        close = pattern.find("}", end)
-        return len(pattern) if close < 0 else close + 1
-    if letter in "pP":
-        return min(end + 1, len(pattern))
-    return end
-
-
-def _class_end(pattern: str, start: int) -> int:
-    """End of the character class opening at ``start`` (nested classes included)."""
-    i = start + 1
-    if i < len(pattern) and pattern[i] == "^":
-        i += 1
-    if i < len(pattern) and pattern[i] == "]":  # a leading "]" is a literal
-        i += 1
-    depth = 1
-    while i < len(pattern) and depth:
-        char = pattern[i]
-        if char == "\\":
-            i = _escape_end(pattern, i)
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        i += 1
-    return i

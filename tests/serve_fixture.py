@@ -115,6 +115,15 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
         process.wait()
 
 
+def post_chat(client: httpx.Client, server: RunningServer, **fields: Any) -> dict[str, Any]:
+    """A chat completion of the body ``fields`` (greedy and 8 tokens unless they say
+    otherwise); it must be answered with 200."""
+    body = {"model": server.model, "max_tokens": 8, "temperature": 0, **fields}
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def sse_events(response: httpx.Response) -> list[Any]:
     """The JSON payloads of a server-sent-event stream, and "[DONE]" where it came."""
     events: list[Any] = []

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..regex_scan import class_end, escape_end
 from .errors import APIError
 
 __all__ = ["MAX_PATTERN_SIZE", "check_enforceable", "expanded_size"]
@@ -67,10 +68,10 @@ def expanded_size(pattern: str, *, limit: int) -> int:
         char = pattern[i]
         atom = None
         if char == "\\":
-            i = _escape_end(pattern, i)
+            i = escape_end(pattern, i)
             atom = 1
         elif char == "[":
-            i = _class_end(pattern, i)
+            i = class_end(pattern, i)
             atom = 1
         elif char == "(":
             i = _group_start_end(pattern, i)
@@ -110,45 +111,6 @@ def expanded_size(pattern: str, *, limit: int) -> int:
         done, current, _ = frames.pop()
         frames[-1][1] += done + current
     return frames[0][0] + frames[0][1]
-
-
-def _escape_end(pattern: str, i: int) -> int:
-    """The index after the escape starting at ``pattern[i] == "\\"``."""
-    kind = pattern[i + 1 : i + 2]
-    if kind in ("x", "u", "U", "p", "P"):
-        if pattern[i + 2 : i + 3] == "{":
-            close = pattern.find("}", i + 3)
-            return len(pattern) if close < 0 else close + 1
-        digits = {"x": 2, "u": 4, "U": 8}.get(kind, 1)
-        return i + 2 + digits
-    return i + 2
-
-
-def _class_end(pattern: str, i: int) -> int:
-    """The index after the character class starting at ``pattern[i] == "["`` (classes may
-    nest, as in ``[a-z&&[^x]]``; a ``]`` first in a class is a literal)."""
-    depth = 0
-    j = i
-    n = len(pattern)
-    while j < n:
-        char = pattern[j]
-        if char == "\\":
-            j = _escape_end(pattern, j)
-            continue
-        if char == "[":
-            depth += 1
-            j += 1
-            if pattern[j : j + 1] == "^":
-                j += 1
-            if pattern[j : j + 1] == "]":
-                j += 1
-            continue
-        if char == "]":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return n
 
 
 def _group_start_end(pattern: str, i: int) -> int:

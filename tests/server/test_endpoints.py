@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import httpx
-from serve_fixture import RunningServer
+from serve_fixture import RunningServer, post_chat
 
 PROMPT = "Question: what is two plus two? Answer:"
 CHAT = [{"role": "user", "content": "Translate to French: hello world."}]
@@ -20,10 +20,7 @@ def _complete(client: httpx.Client, server: RunningServer, **fields: Any) -> dic
 
 
 def _chat(client: httpx.Client, server: RunningServer, **fields: Any) -> dict[str, Any]:
-    body = {"model": server.model, "messages": CHAT, "max_tokens": 8, "temperature": 0, **fields}
-    response = client.post("/v1/chat/completions", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return post_chat(client, server, **{"messages": CHAT, **fields})
 
 
 def test_health_reports_ok_and_the_model(client: httpx.Client, server: RunningServer) -> None:

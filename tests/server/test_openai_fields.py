@@ -7,16 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from serve_fixture import RunningServer, sse_events
+from serve_fixture import RunningServer, post_chat, sse_events
 
 CHAT = [{"role": "user", "content": "Translate to French: hello world."}]
 
 
 def _chat(client: httpx.Client, server: RunningServer, **fields: Any) -> dict[str, Any]:
-    body = {"model": server.model, "messages": CHAT, "max_tokens": 4, "temperature": 0, **fields}
-    response = client.post("/v1/chat/completions", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return post_chat(client, server, **{"messages": CHAT, **fields})
 
 
 def test_null_optional_fields_are_answered_like_unset_ones(
