@@ -22,6 +22,16 @@ def _completion(server: RunningServer, **fields: Any) -> dict[str, Any]:
     return {"model": server.model, "prompt": "Hello", "max_tokens": 2, **fields}
 
 
+def _chat_error(client: httpx.Client, server: RunningServer, **fields: Any) -> dict[str, Any]:
+    """The 400 error of a chat request ("hi" unless ``fields`` give the messages)."""
+    body = {"model": server.model, "messages": [{"role": "user", "content": "hi"}], **fields}
+    return _error(client.post("/v1/chat/completions", json=body), 400)
+
+
+def _schema_format(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+
+
 def test_malformed_json_is_a_400(client: httpx.Client) -> None:
     response = client.post(
         "/v1/completions",
@@ -125,12 +135,8 @@ def test_the_server_keeps_serving_after_bad_requests(
 def test_an_invalid_response_format_schema_is_a_400_naming_it(
     client: httpx.Client, server: RunningServer
 ) -> None:
-    body = {
-        "model": server.model,
-        "messages": [{"role": "user", "content": "hi"}],
-        "response_format": {"type": "json_schema", "json_schema": {"name": "x"}},
-    }
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    response_format = {"type": "json_schema", "json_schema": {"name": "x"}}
+    error = _chat_error(client, server, response_format=response_format)
     assert error["param"] == "response_format"
 
 
@@ -193,12 +199,7 @@ def test_a_response_format_without_an_object_at_its_root_is_a_400(
     client: httpx.Client, server: RunningServer
 ) -> None:
     schema = {"type": "string", "maxLength": 8}
-    body = {
-        "model": server.model,
-        "messages": [{"role": "user", "content": "hi"}],
-        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
-    }
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    error = _chat_error(client, server, response_format=_schema_format(schema))
     assert error["param"] == "response_format"
     assert "object at its root" in error["message"]
 
@@ -208,12 +209,7 @@ def test_a_response_format_too_large_to_compile_is_a_400(
 ) -> None:
     # Unchecked, a schema like this one is compiled into an automaton of gigabytes.
     schema = {"type": "object", "properties": {"text": {"type": "string", "maxLength": 5000}}}
-    body = {
-        "model": server.model,
-        "messages": [{"role": "user", "content": "hi"}],
-        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
-    }
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    error = _chat_error(client, server, response_format=_schema_format(schema))
     assert error["param"] == "response_format"
     assert "too large" in error["message"]
 
@@ -225,8 +221,7 @@ def test_chat_with_an_image_part_is_refused_naming_the_part(
         {"type": "text", "text": "What is in this picture?"},
         {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
     ]
-    body = {"model": server.model, "messages": [{"role": "user", "content": parts}]}
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    error = _chat_error(client, server, messages=[{"role": "user", "content": parts}])
     assert error["param"] == "messages[0].content[1].type"
     assert "text only" in error["message"]
 
@@ -240,24 +235,17 @@ def test_a_conversation_carrying_tool_calls_is_refused_naming_them(
         {"role": "assistant", "content": None, "tool_calls": [call]},
         {"role": "tool", "tool_call_id": "call_1", "content": "42"},
     ]
-    body = {"model": server.model, "messages": messages}
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    error = _chat_error(client, server, messages=messages)
     assert (error["param"], error["code"]) == ("messages[1].tool_calls", "unsupported_value")
 
 
 def test_an_openai_field_the_server_cannot_honour_is_refused_as_unsupported(
     client: httpx.Client, server: RunningServer
 ) -> None:
-    body = {
-        "model": server.model,
-        "messages": [{"role": "user", "content": "hi"}],
-        "reasoning_effort": "low",
-    }
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    error = _chat_error(client, server, reasoning_effort="low")
     assert (error["param"], error["code"]) == ("reasoning_effort", "unsupported_parameter")
 
 
 def test_store_true_is_refused_naming_it(client: httpx.Client, server: RunningServer) -> None:
-    body = {"model": server.model, "messages": [{"role": "user", "content": "hi"}], "store": True}
-    error = _error(client.post("/v1/chat/completions", json=body), 400)
+    error = _chat_error(client, server, store=True)
     assert (error["param"], error["code"]) == ("store", "unsupported_value")
