@@ -5,6 +5,9 @@
 - :class:`Agent`: the loop, over native tool calls or the text protocol of local models;
 - :class:`AgentResult`, :class:`AgentStep` and the streamed events.
 
+To test an agent without a model, give it a ``ScriptedBackend`` or ``FunctionBackend`` from
+:mod:`promptcraft.backends.testing` (examples in :mod:`.agent`).
+
 Nothing here imports torch: an agent on a remote backend never loads the local decoder.
 """
 

@@ -18,24 +18,49 @@ tool that raises or times out, a reply that does not parse, an answer that does 
 ``output_type``: each goes back to the model, within ``tool_retries`` (per tool) and
 ``output_retries``. A spent budget, ``max_steps``, or a transcript grown past the model's
 context ends the run with :class:`~promptcraft.errors.AgentError`, which carries every step.
+
+Testing an agent without a model: :mod:`promptcraft.backends.testing` has
+``ScriptedBackend`` (replies from a list, in order) and ``FunctionBackend`` (each reply
+computed from the request), both recording every request in ``.requests``::
+
+    from promptcraft.backends.testing import FunctionBackend, ScriptedBackend, tool_call
+
+    # native tool calls, as an OpenAI-compatible server makes them
+    backend = ScriptedBackend([tool_call("calculator", expression="6*7"), "42"],
+                              native_tool_calls=True)
+    assert pc.Agent(backend, tools=[pc.calculator]).run("6 times 7?").output == "42"
+
+    # the text protocol, as the bundled model writes it (one line per step)
+    backend = ScriptedBackend(
+        ['Action: {"tool": "calculator", "args": {"expression": "6*7"}}', "Answer: 42"]
+    )
+    result = pc.Agent(backend, tools=[pc.calculator]).run("6 times 7?")
+    assert result.steps[0].tool_results[0].content == "42"
+
+    # a model that answers from the request: here, with the last observation it was shown
+    def model(request):
+        if "Observation:" not in request.prompt:
+            return 'Action: {"tool": "calculator", "args": {"expression": "6*7"}}'
+        return "Answer: " + request.prompt.rsplit("Observation: ", 1)[1].strip()
+
+    assert pc.Agent(FunctionBackend(model), tools=[pc.calculator]).run("6*7?").output == "42"
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 from collections import Counter
-from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 from ..backends.base import Backend
-from ..backends.concurrency import BackgroundIterator
 from ..params import GenerationParams
 from ..prompts import PromptTemplate
+from .native_protocol import FINAL_RESULT_TOOL
 from .output import OutputValidator
 from .records import AgentEvent, AgentResult, FinalOutput
 from .run_loop import AgentRun
+from .sync_events import SyncEvents
 from .tools import Tool
 
 __all__ = ["Agent"]
@@ -82,17 +107,14 @@ class Agent(Generic[OutputT]):
             raise ValueError("tool_retries and output_retries must not be negative")
         if protocol not in ("auto", "native", "text"):
             raise ValueError(f"protocol must be 'auto', 'native' or 'text', not {protocol!r}")
-        for t in tools:
-            if not isinstance(t, Tool):
-                raise TypeError(f"tools must be Tool objects (use @pc.tool), not {t!r}")
-        names = [t.name for t in tools]
-        duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
-        if duplicates:
-            raise ValueError(f"two tools share the name {duplicates[0]!r}")
+        if not (hasattr(backend, "astream") and hasattr(backend, "capabilities")):
+            raise TypeError(
+                f"backend must be a Backend, such as pc.load_backend(...), not {backend!r}"
+            )
         self.backend = backend
-        self.tools: dict[str, Tool] = {t.name: t for t in tools}
-        self.instructions = instructions
         self.output = OutputValidator(output_type)
+        self.tools: dict[str, Tool] = _tools_by_name(tools, typed_output=output_type is not None)
+        self.instructions = instructions
         self.max_steps = max_steps
         self.tool_retries = tool_retries
         self.output_retries = output_retries
@@ -130,25 +152,35 @@ class Agent(Generic[OutputT]):
     def stream(self, task: str) -> Iterator[AgentEvent]:
         """The run as events: StepStart, ModelText, ToolCallEvent, ToolResultEvent,
         RetryPrompt, and a last FinalOutput. The loop runs in a thread of its own, so this
-        works inside a running event loop (a notebook) too."""
-
-        def produce(cancelled: threading.Event) -> Iterator[AgentEvent]:
-            loop = asyncio.new_event_loop()
-            events = self.astream(task)
-            try:
-                while not cancelled.is_set():
-                    try:
-                        yield loop.run_until_complete(anext(events))
-                    except StopAsyncIteration:
-                        return
-            finally:
-                loop.run_until_complete(events.aclose())
-                loop.close()
-
-        return BackgroundIterator(produce, name="promptcraft-agent")
+        works inside a running event loop (a notebook) too. It runs no further than the
+        events asked for: stop iterating (or ``close()`` the iterator) and the run stops."""
+        return SyncEvents(self.astream(task), name="promptcraft-agent")
 
     def astream(self, task: str) -> AsyncGenerator[AgentEvent, None]:
         """:meth:`stream` as an async generator, on the caller's event loop."""
         if not isinstance(task, str) or not task.strip():
             raise ValueError("an agent's task is a non-empty string")
         return AgentRun(self, task).events()
+
+
+def _tools_by_name(tools: Sequence[Tool], *, typed_output: bool) -> dict[str, Tool]:
+    """The tools by name; a ``TypeError``/``ValueError`` for anything else, or a clash."""
+    if isinstance(tools, Tool | str | Mapping) or not isinstance(tools, Iterable):
+        shown = f"the tool {tools.name!r}" if isinstance(tools, Tool) else repr(tools)
+        raise TypeError(f"tools is a list of tools, such as tools=[calculator], not {shown}")
+    tools = list(tools)
+    for t in tools:
+        if not isinstance(t, Tool):
+            raise TypeError(f"tools must be Tool objects (use @pc.tool), not {t!r}")
+    names = [t.name for t in tools]
+    duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise ValueError(
+            f"two tools share the name {duplicates[0]!r}; rename one with @tool(name=...)"
+        )
+    if typed_output and FINAL_RESULT_TOOL in names:
+        raise ValueError(
+            f"the tool name {FINAL_RESULT_TOOL!r} is the agent's own for a typed output; "
+            "rename the tool with @tool(name=...)"
+        )
+    return {t.name: t for t in tools}

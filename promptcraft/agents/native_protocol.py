@@ -4,7 +4,8 @@ the model answers with ``tool_calls``, and each result goes back as a ``"tool"``
 With an ``output_type``, a ``final_result`` tool whose parameters are the output's schema is
 offered too, as pydantic-ai does: calling it ends the run with validated arguments. A tool
 call written as plain text (see :mod:`.recover`) is recovered and run; its results go back
-as a user message, since the model did not use the API's calls.
+as a user message, since the model did not use the API's calls. A ``final_result`` call
+written as text ends the run like a native one.
 """
 
 from __future__ import annotations
@@ -71,7 +72,14 @@ class NativeProtocol:
                     return Turn(malformed=f"{exc}; call {FINAL_RESULT_TOOL} with a JSON object")
             return Turn(calls=[_parsed(c) for c in completion.tool_calls])
         names = [t.name for t in self.tools]
+        if self.output_schema is not None:
+            names.append(FINAL_RESULT_TOOL)
         recovered = recover_tool_calls(completion.text, names)
+        finals = [args for name, args, _ in recovered if name == FINAL_RESULT_TOOL]
+        if finals and self.output_schema is not None:
+            if finals[0] is None:
+                return Turn(malformed=f"call {FINAL_RESULT_TOOL} with a JSON object")
+            return Turn(final=finals[0])
         if recovered:
             return Turn(
                 calls=[

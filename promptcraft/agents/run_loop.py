@@ -9,6 +9,7 @@ async generator of events: the public methods of :class:`~.agent.Agent` consume 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections import Counter
@@ -145,8 +146,8 @@ class AgentRun:
             self._check_budgets(step)
         self._fail(
             "max_steps",
-            f"no answer after max_steps={self.agent.max_steps} steps; the last reply was "
-            f"{self.steps[-1].text[:200]!r}",
+            f"no answer after max_steps={self.agent.max_steps} steps; the last step "
+            f"{_last_turn(self.steps[-1])}",
         )
 
     async def _ask_model(self, step: AgentStep) -> AsyncGenerator[ModelText | Completion, None]:
@@ -237,13 +238,15 @@ class AgentRun:
                 self._fail(
                     "tool_retries",
                     f"calls to tool {result.name!r} failed {self.tool_failures[result.name]} "
-                    f"times (retry budget {budget}); the last said: {result.content[:200]}",
+                    f"times (retry budget {budget}); the last said: {result.content[:200]}"
+                    + _cut_short(step),
                 )
         if self.output_failures > self.agent.output_retries:
             self._fail(
                 "output_retries",
                 f"the model's reply did not parse or validate {self.output_failures} times "
-                f"(retry budget {self.agent.output_retries}); the last: {step.feedback}",
+                f"(retry budget {self.agent.output_retries}); the last: {step.feedback}"
+                + _cut_short(step),
             )
 
     # --- parts -----------------------------------------------------------------------------
@@ -296,6 +299,24 @@ class AgentRun:
     def _trace(self, event: str, **fields: Any) -> None:
         if self.trace is not None:
             self.trace.write(event, **fields)
+
+
+def _last_turn(step: AgentStep) -> str:
+    """What the model did last, for an error message: its calls, or its reply."""
+    if step.tool_calls:
+        calls = ", ".join(f"{c.name}({json.dumps(c.arguments)[:100]})" for c in step.tool_calls)
+        return f"called {calls}"
+    return f"replied {step.text[:200]!r}"
+
+
+def _cut_short(step: AgentStep) -> str:
+    """A hint when the step's reply was cut at ``max_tokens``: the likely cause."""
+    if step.finish_reason != "length":
+        return ""
+    return (
+        f"; the last reply was cut at max_tokens ({step.usage.completion_tokens} tokens): "
+        "raise it with params={'max_tokens': ...}"
+    )
 
 
 def _refuses(exc: InvalidRequestError) -> bool:

@@ -130,8 +130,9 @@ _ANSWER = r"[^\n]{1,300}"
 def action_pattern(tools: Sequence[Tool], answer: str = _ANSWER) -> str | None:
     """A regular expression for one reply line: an action calling one of ``tools`` with
     every argument, in order, written as ``json.dumps`` writes it, or ``Answer: `` and text
-    matching ``answer`` (one line, by default). None when an argument's type is not a plain
-    scalar (the reply is then left unconstrained)."""
+    matching ``answer`` (one line, by default); only the answer when there are no tools.
+    None when an argument's type is not a plain scalar (the reply is then left
+    unconstrained)."""
     actions = []
     for tool in tools:
         parts = []
@@ -143,8 +144,10 @@ def action_pattern(tools: Sequence[Tool], answer: str = _ANSWER) -> str | None:
         args = r"\{" + ", ".join(parts) + r"\}"
         actions.append(r'\{"tool": ' + re.escape(json.dumps(tool.name)) + r', "args": ' + args)
     closed = "|".join(a + r"\}" for a in actions)
+    # with no tool to call, only an answer is well-formed (not an empty "Action: ")
+    action = f"Action: (?:{closed})|" if actions else ""
     # "\n?": the tokenizer may write the closing braces and the newline as one token ('"}}\n').
-    return f"(?:Action: (?:{closed})|Answer: (?:{answer}))" + r"\n?"
+    return f"(?:{action}Answer: (?:{answer}))" + r"\n?"
 
 
 def _value_pattern(prop: Mapping[str, Any]) -> str | None:

@@ -28,17 +28,17 @@ import contextlib
 import functools
 import inspect
 import json
+import re
 import threading
-import types
-import typing
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
 from ..errors import ToolError
 from .docstrings import parse_docstring
+from .tool_arguments import arguments_model, describe_validation, json_type, underlying_function
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT_CHARS",
@@ -46,6 +46,7 @@ __all__ = [
     "Tool",
     "ToolArgumentsError",
     "ToolTimeoutError",
+    "describe_validation",
     "serialise_output",
     "tool",
 ]
@@ -56,6 +57,10 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_OUTPUT_CHARS = 4000
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# What the OpenAI API accepts as a function name (and the text protocol can write).
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ToolArgumentsError(ToolError):
@@ -72,7 +77,11 @@ class Tool:
     Build one with :func:`tool`. ``call``/``acall`` take the model's arguments (a mapping),
     validate them, run the function and return the text the model sees; they raise
     :class:`~promptcraft.errors.ToolError` (or a subclass) for arguments that do not
-    validate or a call that times out, and let the function's own exceptions through.
+    validate, a call that times out or a function that calls ``sys.exit()``, and let the
+    function's other exceptions through.
+    A definition that cannot work (an argument without a type hint or of a type with no
+    JSON schema, ``*args``, a bad name or option) is refused here, naming the function and
+    the argument.
     """
 
     def __init__(
@@ -85,28 +94,28 @@ class Tool:
         max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
         retries: int | None = None,
     ):
-        if not callable(function):
-            raise TypeError(f"a tool wraps a function, not {type(function).__name__}")
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"timeout must be positive seconds or None, not {timeout!r}")
-        if max_output_chars < 100:
-            raise ValueError(f"max_output_chars must be at least 100, not {max_output_chars}")
+        _check_function(function)
+        _check_options(timeout, max_output_chars, retries)
+        # the function's __name__, __doc__, ... but not its __dict__: a Tool made from a Tool
+        # must not take the first one's name, description or settings
+        functools.update_wrapper(self, function, updated=())
         self.function = function
-        self.name: str = name or str(getattr(function, "__name__", ""))
-        if not self.name.replace("_", "a").replace("-", "a").isalnum():
-            raise ValueError(
-                f"tool name {self.name!r} must be letters, digits, '_' or '-' (the OpenAI API "
-                "and the text protocol both need that)"
+        self.name: str = _tool_name(function, name)
+        underlying = underlying_function(function)
+        if inspect.isasyncgenfunction(underlying) or inspect.isgeneratorfunction(underlying):
+            raise TypeError(
+                f"tool {self.name!r} is a generator; a tool returns one value (return a list)"
             )
-        doc = parse_docstring(inspect.getdoc(function))
+        doc = parse_docstring(inspect.getdoc(underlying) or inspect.getdoc(function))
         self.description = description if description is not None else doc.description
-        self.args_model = _arguments_model(function, self.name, doc.arguments)
+        self.args_model = arguments_model(function, self.name, doc.arguments)
         self.timeout = timeout
         self.max_output_chars = max_output_chars
         #: This tool's budget of failed calls; None: the agent's ``tool_retries``.
         self.retries = retries
-        self.is_async = inspect.iscoroutinefunction(function)
-        functools.update_wrapper(self, function)
+        self.is_async = inspect.iscoroutinefunction(function) or (
+            not inspect.isroutine(function) and inspect.iscoroutinefunction(type(function).__call__)
+        )
 
     def __repr__(self) -> str:
         return f"Tool(name={self.name!r})"
@@ -141,7 +150,7 @@ class Tool:
         """The tool as the text protocol shows it: ``{name, description, args}``, ``args``
         mapping each argument to its JSON type (``{"expression": "string"}``)."""
         properties = self.parameters.get("properties", {})
-        args = {name: _json_type(prop) for name, prop in properties.items()}
+        args = {name: json_type(prop) for name, prop in properties.items()}
         return {"name": self.name, "description": self.description.rstrip("."), "args": args}
 
     # --- calling ---------------------------------------------------------------------------
@@ -162,25 +171,43 @@ class Tool:
                 f"{describe_validation(exc)}",
                 tool=self.name,
             ) from None
-        return {field: getattr(model, field) for field in type(model).model_fields}
+        fields = type(model).model_fields
+        return {info.alias or field: getattr(model, field) for field, info in fields.items()}
 
     async def acall(self, arguments: Mapping[str, Any]) -> str:
         """Validate, run under the timeout, and serialise the result."""
         kwargs = self.validate(arguments)
-        if self.is_async:
-            result = await self._with_timeout(self.function(**kwargs))
-        else:
-            result = await self._with_timeout(_in_daemon_thread(self.function, kwargs))
+        result = await self._with_timeout(self._run(kwargs))
         return serialise_output(result, self.max_output_chars)
 
     def call(self, arguments: Mapping[str, Any]) -> str:
-        """:meth:`acall` from synchronous code."""
-        return asyncio.run(self.acall(arguments))
+        """:meth:`acall` from synchronous code (inside an event loop, await ``acall``)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.acall(arguments))
+        raise RuntimeError(
+            f"{self.name}.call() runs its own event loop, so it cannot run inside one; "
+            f"use `await {self.name}.acall(arguments)`"
+        )
+
+    async def _run(self, kwargs: dict[str, Any]) -> Any:
+        try:
+            if self.is_async:
+                return await self.function(**kwargs)
+            result = await _in_daemon_thread(self.function, kwargs)
+            # a sync callable that hands back a coroutine (an undecorated async wrapper)
+            return await result if inspect.isawaitable(result) else result
+        except SystemExit as exc:
+            # sys.exit() in a tool (argparse does it) ends the call, not the agent's event loop
+            raise ToolError(
+                f"{self.name} exited (sys.exit({exc.code!r}))", tool=self.name
+            ) from None
 
     async def _with_timeout(self, awaitable: Awaitable[Any]) -> Any:
         try:
             return await asyncio.wait_for(awaitable, self.timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
             raise ToolTimeoutError(
                 f"{self.name} did not finish within {self.timeout:g} seconds", tool=self.name
             ) from None
@@ -229,8 +256,9 @@ def tool(
 
 def serialise_output(value: Any, max_chars: int = DEFAULT_MAX_OUTPUT_CHARS) -> str:
     """A tool's result as the model sees it: text as is, ``None`` as ``""``, pydantic
-    models, dicts, lists and numbers as JSON; longer than ``max_chars``, cut with a marker
-    that says how much was left out."""
+    models, dicts, lists and numbers as JSON, anything else as its ``str()``; characters
+    that UTF-8 cannot encode as U+FFFD; longer than ``max_chars``, cut with a marker that
+    says how much was left out."""
     if isinstance(value, str):
         text = value
     elif value is None:
@@ -242,88 +270,60 @@ def serialise_output(value: Any, max_chars: int = DEFAULT_MAX_OUTPUT_CHARS) -> s
             text = json.dumps(to_jsonable_python(value), ensure_ascii=False)
         except (TypeError, ValueError):
             text = str(value)
+    # lone surrogates (os.fsdecode of a non-UTF-8 file name) cannot be encoded as UTF-8 for a
+    # tokenizer, a server or the trace
+    text = _SURROGATE.sub("\ufffd", text)
     if len(text) <= max_chars:
         return text
     marker = f" ...[truncated: {len(text) - max_chars} of {len(text)} characters left out]"
     return text[: max_chars - len(marker)] + marker
 
 
-def describe_validation(exc: ValidationError) -> str:
-    """Pydantic's errors in one line: ``expression: Field required; n: Input should be ...``."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "arguments"
-        if error["type"] == "extra_forbidden":
-            parts.append(f"{where}: unexpected argument")
-        else:
-            parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
-
-
-# --- building the argument model ------------------------------------------------------------
-
-
-def _arguments_model(
-    function: Callable[..., Any], tool_name: str, described: Mapping[str, str]
-) -> type[BaseModel]:
-    signature = inspect.signature(function)
-    try:
-        hints = _type_hints(function)
-    except NameError as exc:
-        raise TypeError(f"tool {tool_name!r}: cannot resolve a type annotation: {exc}") from None
-    fields: dict[str, Any] = {}
-    for parameter in signature.parameters.values():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            raise TypeError(
-                f"tool {tool_name!r}: *{parameter.name} / **{parameter.name} cannot be "
-                "described to a model; name each argument"
-            )
-        if parameter.kind is parameter.POSITIONAL_ONLY:
-            raise TypeError(
-                f"tool {tool_name!r}: argument {parameter.name!r} is positional-only; the "
-                "model passes arguments by name"
-            )
-        if parameter.name not in hints:
-            raise TypeError(
-                f"tool {tool_name!r}: argument {parameter.name!r} has no type annotation; "
-                "annotate it so its JSON schema can be built"
-            )
-        default = ... if parameter.default is parameter.empty else parameter.default
-        fields[parameter.name] = (
-            hints[parameter.name],
-            Field(default, description=described.get(parameter.name)),
+def _check_function(function: Any) -> None:
+    if isinstance(function, str):
+        raise TypeError(
+            f"a tool wraps a function, not the string {function!r}; to name a tool, "
+            f"write @tool(name={function!r})"
         )
-    return create_model(
-        f"{tool_name}_arguments",
-        __config__=ConfigDict(extra="forbid"),
-        **fields,
-    )
+    if not callable(function):
+        raise TypeError(f"a tool wraps a function, not {type(function).__name__}")
+    if isinstance(function, type):
+        raise TypeError(
+            f"a tool wraps a function, not the class {function.__name__}; write a typed "
+            "function that builds or uses it"
+        )
 
 
-def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:
-    """The arguments' annotations, resolved; the return annotation is left out, since it
-    does not shape the schema and may name a type local to the caller."""
-    target = function if inspect.isroutine(function) else type(function).__call__
-    target = inspect.unwrap(target)
-    arguments = types.SimpleNamespace(
-        __annotations__={k: v for k, v in target.__annotations__.items() if k != "return"},
-        __globals__=getattr(target, "__globals__", {}),
-    )
-    return typing.get_type_hints(arguments)
+def _check_options(timeout: Any, max_output_chars: Any, retries: Any) -> None:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be positive seconds or None, not {timeout!r}")
+    if isinstance(max_output_chars, bool) or not isinstance(max_output_chars, int):
+        raise ValueError(f"max_output_chars must be an integer, not {max_output_chars!r}")
+    if max_output_chars < 100:
+        raise ValueError(f"max_output_chars must be at least 100, not {max_output_chars}")
+    if retries is not None and (
+        isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
+    ):
+        raise ValueError(f"retries must be a non-negative integer or None, not {retries!r}")
 
 
-def _json_type(prop: Mapping[str, Any]) -> str:
-    """A short JSON type for a property schema (``"string"``, ``"integer"``, ...)."""
-    if "type" in prop:
-        kind = prop["type"]
-        return kind if isinstance(kind, str) else "|".join(kind)
-    for key in ("anyOf", "oneOf"):
-        if key in prop:
-            kinds = [_json_type(p) for p in prop[key]]
-            return "|".join(k for k in kinds if k != "null") or "null"
-    if "enum" in prop:
-        return "|".join(json.dumps(v) for v in prop["enum"])
-    return "object"
+def _tool_name(function: Callable[..., Any], name: str | None) -> str:
+    """``name``, or the function's own (a ``functools.partial``'s function's)."""
+    if name is None:
+        own = getattr(function, "__name__", None)
+        if own is None and isinstance(function, functools.partial):
+            own = getattr(underlying_function(function), "__name__", None)
+        if not isinstance(own, str):
+            raise ValueError(f"{function!r} has no name to call it by; write @tool(name=...)")
+        name = own
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"tool name {name!r} must be 1 to 64 letters, digits, '_' or '-' (the OpenAI API "
+            "and the text protocol both need that); write @tool(name=...)"
+        )
+    return name
 
 
 def _in_daemon_thread(function: Callable[..., Any], kwargs: dict[str, Any]) -> asyncio.Future[Any]:

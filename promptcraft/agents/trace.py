@@ -113,5 +113,7 @@ class TraceWriter:
     def write(self, event: str, **fields: Any) -> None:
         record = {"run": self.run_id, "event": event, **to_jsonable_python(fields)}
         line = json.dumps(self.redact(record), ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
+        # backslashreplace: a lone surrogate in a task or an argument is written as its
+        # JSON escape rather than failing the run
+        with self._lock, self.path.open("a", encoding="utf-8", errors="backslashreplace") as out:
             out.write(line + "\n")

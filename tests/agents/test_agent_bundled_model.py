@@ -96,3 +96,12 @@ def test_constrained_actions_are_always_well_formed(backend: LocalBackend) -> No
         for call in step.tool_calls:
             assert call.name in offered
             assert isinstance(call.arguments, dict)
+
+
+def test_agent_without_tools_answers_on_the_bundled_model(backend: LocalBackend) -> None:
+    if not backend.capabilities.constrained_decoding:
+        pytest.skip("this backend cannot constrain decoding")
+    result = Agent(backend, tools=[], max_steps=3).run("What is 3 times 4?")
+    assert len(result.steps) == 1
+    assert result.steps[0].final
+    assert result.steps[0].text.startswith("Answer:")
