@@ -253,9 +253,10 @@ class ToolError(PromptcraftError):
 
 class AgentError(PromptcraftError):
     """An agent run ended without an answer: ``max_steps`` ran out, a retry budget (a
-    tool's, or the output's) was spent, or the run outgrew the model's context. ``reason``
-    says which (``"max_steps"``, ``"tool_retries"``, ``"output_retries"``,
-    ``"context_length"``); ``steps`` is the full trace of the run
+    tool's, or the output's) was spent, the run outgrew the model's context, or a model call
+    failed (the backend's error is ``__cause__``). ``reason`` says which (``"max_steps"``,
+    ``"tool_retries"``, ``"output_retries"``, ``"context_length"``, ``"backend_error"``);
+    ``steps`` is the full trace of the run up to there
     (:class:`~promptcraft.agents.AgentStep` records) and ``usage`` the tokens it spent."""
 
     def __init__(self, message: str, *, reason: str, steps: Sequence[Any] = (), usage: Any = None):

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..backends.types import Chunk, Completion
-from ..errors import AgentError, ContextLengthError, InvalidRequestError
+from ..errors import AgentError, BackendError, ContextLengthError, InvalidRequestError
 from ..generation_types import Usage
 from ..prompts.messages import Message
 from .native_protocol import NativeProtocol
@@ -116,7 +116,9 @@ class AgentRun:
                     self.agent._native_refused = True  # later runs start with the text protocol
                     index -= 1
                     continue
-                raise
+                self._fail("backend_error", f"step {index}: the model call failed: {exc}", exc)
+            except BackendError as exc:  # the finished steps go with the error, not lost
+                self._fail("backend_error", f"step {index}: the model call failed: {exc}", exc)
             assert completion is not None
             step.text = completion.text
             step.usage = completion.usage

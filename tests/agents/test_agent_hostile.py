@@ -143,10 +143,13 @@ def test_failed_steps_count_in_the_usage() -> None:
     assert result.steps[1].tool_results[0].content == "error: division by zero"
 
 
-def test_backend_failure_is_raised_not_swallowed() -> None:
+def test_backend_failure_ends_the_run_with_the_finished_steps() -> None:
     backend = ScriptedBackend([action("calculator", expression="1+1")])
-    with pytest.raises(BackendError, match="ran out of replies"):
+    with pytest.raises(AgentError, match="step 2: the model call failed") as caught:
         Agent(backend, tools=[calculator]).run("Do it.")
+    assert caught.value.reason == "backend_error"
+    assert isinstance(caught.value.__cause__, BackendError)
+    assert [r.content for r in caught.value.steps[0].tool_results] == ["2"]
 
 
 def test_run_that_outgrows_the_context_ends_with_agent_error() -> None:
