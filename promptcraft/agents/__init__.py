@@ -6,7 +6,8 @@
 - :class:`AgentResult`, :class:`AgentStep` and the streamed events.
 
 To test an agent without a model, give it a ``ScriptedBackend`` or ``FunctionBackend`` from
-:mod:`promptcraft.backends.testing` (examples in :mod:`.agent`).
+:mod:`promptcraft.backends.testing`, with :func:`action_line` for text-protocol replies
+(examples in :mod:`.agent`).
 
 Nothing here imports torch: an agent on a remote backend never loads the local decoder.
 """
@@ -29,6 +30,7 @@ from .records import (
     ToolResultEvent,
     ToolResultRecord,
 )
+from .text_protocol import action_line
 from .tools import Tool, ToolArgumentsError, ToolTimeoutError, tool
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "ToolResultEvent",
     "ToolResultRecord",
     "ToolTimeoutError",
+    "action_line",
     "calculator",
     "lookup",
     "today",

@@ -23,6 +23,7 @@ Testing an agent without a model: :mod:`promptcraft.backends.testing` has
 ``ScriptedBackend`` (replies from a list, in order) and ``FunctionBackend`` (each reply
 computed from the request), both recording every request in ``.requests``::
 
+    from promptcraft.agents import action_line
     from promptcraft.backends.testing import FunctionBackend, ScriptedBackend, tool_call
 
     # native tool calls, as an OpenAI-compatible server makes them
@@ -31,16 +32,14 @@ computed from the request), both recording every request in ``.requests``::
     assert pc.Agent(backend, tools=[pc.calculator]).run("6 times 7?").output == "42"
 
     # the text protocol, as the bundled model writes it (one line per step)
-    backend = ScriptedBackend(
-        ['Action: {"tool": "calculator", "args": {"expression": "6*7"}}', "Answer: 42"]
-    )
+    backend = ScriptedBackend([action_line("calculator", expression="6*7"), "Answer: 42"])
     result = pc.Agent(backend, tools=[pc.calculator]).run("6 times 7?")
     assert result.steps[0].tool_results[0].content == "42"
 
     # a model that answers from the request: here, with the last observation it was shown
     def model(request):
         if "Observation:" not in request.prompt:
-            return 'Action: {"tool": "calculator", "args": {"expression": "6*7"}}'
+            return action_line("calculator", expression="6*7")
         return "Answer: " + request.prompt.rsplit("Observation: ", 1)[1].strip()
 
     assert pc.Agent(FunctionBackend(model), tools=[pc.calculator]).run("6*7?").output == "42"

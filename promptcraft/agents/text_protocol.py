@@ -38,6 +38,7 @@ __all__ = [
     "TOOL_PROTOCOL_TEMPLATE",
     "TextProtocol",
     "action_constraint",
+    "action_line",
     "action_pattern",
 ]
 
@@ -49,6 +50,13 @@ MALFORMED_ACTION = 'write the action as {"tool": name, "args": {...}}'
 NO_ACTION = 'write one line: an Action, or "Answer: <answer>"'
 
 log = logging.getLogger("promptcraft.agents")
+
+
+def action_line(tool: str, /, **args: Any) -> str:
+    """The line a model writes to call ``tool`` with ``args`` in this protocol, such as
+    ``Action: {"tool": "calculator", "args": {"expression": "6*7"}}``: a reply for a
+    ``ScriptedBackend`` that tests an agent on the text protocol."""
+    return f"{ACTION_PREFIX} {json.dumps({'tool': tool, 'args': args})}"
 
 
 class TextProtocol:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from promptcraft.agents import action_line as action  # noqa: F401 (the tests import it here)
+
 TESTS = Path(__file__).resolve().parents[1]
 REPO_ROOT = TESTS.parent
 BUNDLED_MODEL = REPO_ROOT / "models" / "pc-tiny"
@@ -27,10 +29,3 @@ def scripted_server_module() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def action(tool: str, **args: object) -> str:
-    """A text-protocol action line, as the bundled model writes it."""
-    import json
-
-    return "Action: " + json.dumps({"tool": tool, "args": args})

@@ -65,3 +65,12 @@ def test_function_backend_answers_from_the_request() -> None:
         return (request.prompt or "").upper()
 
     assert FunctionBackend(echo).generate("shout").text == "SHOUT"
+
+
+def test_action_line_replies_drive_an_agent_on_the_text_protocol() -> None:
+    from promptcraft.agents import Agent, action_line, calculator
+
+    backend = ScriptedBackend([action_line("calculator", expression="6*7"), "Answer: 42"])
+    result = Agent(backend, tools=[calculator]).run("6 times 7?")
+    assert result.output == "42"
+    assert result.steps[0].tool_results[0].content == "42"
