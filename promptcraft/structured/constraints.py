@@ -26,6 +26,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ConstraintError
 from ..prompts.specs import OutputSpec
+from .pattern_atoms import strip_anchors
+from .schema_checks import check_satisfiable, model_schema
 
 __all__ = [
     "JSON_WHITESPACE",
@@ -124,11 +126,16 @@ class Choices(Constraint):
         return f"[ ]?{self._pattern}"
 
     def parse(self, text: str) -> str:
-        answer = text.strip()
-        if answer in self.options:
-            return answer
+        # The text itself, without the one space decoding may put first, or stripped: an
+        # option may begin or end with a space itself (" yes" is written "  yes").
+        spaced = text[1:] if text.startswith(" ") else text
+        for candidate in (text, spaced, text.strip()):
+            if candidate in self.options:
+                return candidate
         # Remote models answer "Yes." for "yes": accept an unambiguous case/punctuation slip.
-        loose = [o for o in self.options if o.casefold() == answer.strip("\"'.`").casefold()]
+        answer = text.strip()
+        key = answer.strip("\"'.`").casefold()
+        loose = [o for o in self.options if o.strip().casefold() == key]
         if len(loose) == 1:
             return loose[0]
         raise ValueError(f"{answer!r} is not one of {', '.join(map(repr, self.options))}")
@@ -154,11 +161,22 @@ class Regex(Constraint):
             raise ConstraintError(
                 f"invalid regular expression {expression!r}: {exc}", kind=self.kind
             ) from None
+        if not strip_anchors(expression):
+            raise ConstraintError(
+                f"the regular expression {expression!r} matches only the empty output",
+                kind=self.kind,
+            )
         self.expression = expression
 
     @property
     def pattern(self) -> str:
         return self.expression
+
+    @property
+    def decoding_pattern(self) -> str:
+        """The expression without the ``^``/``$`` (``\\A``/``\\z``) around its
+        alternatives: the whole output matches anyway, and the automaton cannot have them."""
+        return strip_anchors(self.expression)
 
     def parse(self, text: str) -> str:
         for candidate in dict.fromkeys((text, text.strip())):
@@ -188,7 +206,7 @@ class JsonSchema(Constraint):
         self.model: type[BaseModel] | None = None
         if isinstance(schema, type) and issubclass(schema, BaseModel):
             self.model = schema
-            self.schema: dict[str, Any] = schema.model_json_schema()
+            self.schema: dict[str, Any] = model_schema(schema)
         elif isinstance(schema, Mapping):
             self.schema = _plain_json(schema)
         else:
@@ -199,6 +217,7 @@ class JsonSchema(Constraint):
             )
         self.whitespace = whitespace
         self._validator = _schema_validator(self.schema)
+        check_satisfiable(self.schema, self._validator)
         self._pattern: str | None = None
 
     @property
@@ -356,7 +375,8 @@ def _schema_validator(schema: dict[str, Any]) -> Any:
             kind="json_schema",
             path=where,
         ) from None
-    return cls(schema)
+    # Formats are checked too ("email", "date", "uuid", ...: those jsonschema can check).
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def _schema_pattern(schema: dict[str, Any], whitespace: str) -> str:
