@@ -12,8 +12,9 @@ Four passes, all at compile time, so rendering pays for none of them:
 3. **Block inlining** (templates a :class:`PromptTemplate` renders directly): each block body
    becomes a plain scope, so a few-shot prompt renders its example format inside the loop
    without one function call and one context per example.
-4. **Guards.** Every ``for`` charges its iterations, every ``~`` and every list or dict literal
-   is size-checked (see :mod:`.guards`).
+4. **Guards.** Every ``for`` charges its iterations, every ``~``, every list or dict literal
+   and every value stored in a namespace is size-checked, and comparisons and slices charge
+   the work of reading their operands (see :mod:`.guards`).
 
 Nodes merged from several files keep their own line numbers: a node from the n-th file of the
 chain has ``n * LINE_STRIDE`` added, and :func:`decode_line` takes it apart again for errors.
@@ -21,6 +22,7 @@ chain has ``n * LINE_STRIDE`` added, and :func:`decode_line` takes it apart agai
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -111,7 +113,7 @@ def build_ast(
             tree = _Inliner().visit(tree)
     if constants:
         tree = _FoldConstants(tree, constants).visit(tree)
-    tree = _Guards().visit(tree)
+    tree = _Guards(env, name, filename).visit(tree)
     tree.set_environment(env)
     return tree
 
@@ -263,7 +265,34 @@ def _filter(node: Any, name: str, lineno: int) -> nodes.Filter:
     return nodes.Filter(node, name, [], [], None, None, lineno=lineno)
 
 
+def _metered_operand(node: nodes.Expr) -> nodes.Expr:
+    if isinstance(node, nodes.Const):
+        return node
+    return _filter(node, "pc_operand", node.lineno)
+
+
 class _Guards(NodeTransformer):
+    def __init__(self, env: Environment, name: str | None, filename: str | None) -> None:
+        self.env, self.name, self.filename = env, name, filename
+
+    def _known(self, node: nodes.Filter | nodes.Test, known: Mapping[str, Any], what: str) -> None:
+        # Jinja defers an unknown filter inside {% if %} to render time, where its error has
+        # no line; the filters and tests of a prompt environment are fixed, so fail here.
+        if node.name not in known and not node.name.startswith("pc_"):
+            close = difflib.get_close_matches(node.name, [n for n in known if n[:3] != "pc_"], 1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise JinjaSyntaxError(
+                f"no {what} named {node.name!r}{hint}", node.lineno, self.name, self.filename
+            )
+
+    def visit_Filter(self, node: nodes.Filter, *args: Any, **kwargs: Any) -> nodes.Node:
+        self._known(node, self.env.filters, "filter")
+        return self.generic_visit(node)
+
+    def visit_Test(self, node: nodes.Test, *args: Any, **kwargs: Any) -> nodes.Node:
+        self._known(node, self.env.tests, "test")
+        return self.generic_visit(node)
+
     def visit_For(self, node: nodes.For, *args: Any, **kwargs: Any) -> nodes.Node:
         self.generic_visit(node)
         node.iter = _filter(node.iter, "pc_loop", node.lineno)
@@ -288,3 +317,29 @@ class _Guards(NodeTransformer):
         if node.ctx != "load":
             return node
         return self._literal(node)
+
+    def visit_Assign(self, node: nodes.Assign, *args: Any, **kwargs: Any) -> nodes.Node:
+        # A namespace attribute is the one place a template can store a value in another
+        # (`{% set ns.a = ns %}`); size-check what goes in, as for a literal.
+        self.generic_visit(node)
+        if isinstance(node.target, nodes.NSRef):
+            node.node = _filter(node.node, "pc_value", node.lineno)
+        return node
+
+    def visit_Compare(self, node: nodes.Compare, *args: Any, **kwargs: Any) -> nodes.Node:
+        # A comparison reads its operands: charge that work (a loop may repeat it) on the
+        # container of `in`, on the left side of the others. Constants cost nothing.
+        self.generic_visit(node)
+        if any(operand.op not in ("in", "notin") for operand in node.ops):
+            node.expr = _metered_operand(node.expr)
+        for operand in node.ops:
+            if operand.op in ("in", "notin"):
+                operand.expr = _metered_operand(operand.expr)
+        return node
+
+    def visit_Getitem(self, node: nodes.Getitem, *args: Any, **kwargs: Any) -> nodes.Node:
+        # A slice copies its part of the value.
+        self.generic_visit(node)
+        if isinstance(node.arg, nodes.Slice):
+            node.node = _filter(node.node, "pc_operand", node.lineno)
+        return node

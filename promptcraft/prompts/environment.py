@@ -46,19 +46,25 @@ from jinja2.utils import missing
 
 from ..errors import TemplateSecurityError
 from ..paths import bundled_templates_dir
+from .bounded_builtins import (
+    bounded_filters,
+    bounded_lipsum,
+    bounded_range,
+    metered_filter,
+    metered_in_test,
+)
 from .compile_cache import DEFAULT_COMPILE_CACHE_SIZE, CompileCache, CompiledPrompt, compile_key
 from .compiler import build_ast, decode_line
 from .filters import PROMPT_FILTERS
 from .guards import (
     bounded_concat,
-    bounded_filters,
-    bounded_lipsum,
-    bounded_range,
     check_builtin_call,
+    check_result,
     current_state,
     guard_binop,
     guard_concat,
     guard_loop,
+    guard_operand,
     guard_value,
 )
 from .loader import SearchPathLoader, recording_loads
@@ -70,10 +76,11 @@ __all__ = ["PromptEnvironment", "UndefinedInput", "get_environment"]
 class UndefinedInput(UndefinedError):
     """A name (``top_level``) or an attribute or key of a value is undefined."""
 
-    def __init__(self, message: str, *, name: str | None, top_level: bool) -> None:
+    def __init__(self, message: str, *, name: str | None, top_level: bool, obj: Any = None) -> None:
         super().__init__(message)
         self.name = name
         self.top_level = top_level
+        self.obj = obj  # the value the attribute or key was looked up on
 
 
 class PromptUndefined(StrictUndefined):
@@ -85,8 +92,12 @@ class PromptUndefined(StrictUndefined):
         if self._undefined_exception is not UndefinedError:  # an unsafe attribute, from the sandbox
             raise self._undefined_exception(self._undefined_message)
         name = self._undefined_name if isinstance(self._undefined_name, str) else None
+        top_level = self._undefined_obj is missing
         raise UndefinedInput(
-            self._undefined_message, name=name, top_level=self._undefined_obj is missing
+            self._undefined_message,
+            name=name,
+            top_level=top_level,
+            obj=None if top_level else self._undefined_obj,
         )
 
 
@@ -132,7 +143,14 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         self._references: dict[str, frozenset[str] | None] = {}
         self.filters.update(bounded_filters(self.filters))
         self.filters.update(PROMPT_FILTERS)
-        self.filters.update(pc_loop=guard_loop, pc_concat=guard_concat, pc_value=guard_value)
+        self.filters = {name: metered_filter(name, f) for name, f in self.filters.items()}
+        self.tests["in"] = metered_in_test(cast(Callable[..., Any], self.tests["in"]))
+        self.filters.update(
+            pc_loop=guard_loop,
+            pc_concat=guard_concat,
+            pc_value=guard_value,
+            pc_operand=guard_operand,
+        )
         self.globals["range"] = bounded_range
         self.globals["lipsum"] = bounded_lipsum(cast(Callable[..., str], self.globals["lipsum"]))
 
@@ -271,10 +289,14 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         check_builtin_call(obj, args, kwargs)
         if not self.is_safe_callable(obj):
             raise SecurityError(f"{obj!r} is not safely callable")
-        return context.call(obj, *args, **kwargs)
+        return check_result(context.call(obj, *args, **kwargs), _call_name(obj))
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         return guard_binop(operator, left, right, self.binop_table[operator])
+
+
+def _call_name(obj: Any) -> str:
+    return f"the result of {getattr(obj, '__name__', type(obj).__name__)}()"
 
 
 def _references(tree: nodes.Template) -> frozenset[str] | None:

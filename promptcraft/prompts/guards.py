@@ -1,28 +1,32 @@
 """Resource bounds of one render, and the checks that enforce them.
 
 A template may come from someone we do not trust, so a small template must not be able to
-produce a huge value or run for hours. Three bounds, all in :class:`RenderLimits`:
+produce a huge value or run for hours. Four bounds, all in :class:`RenderLimits`:
 
 * ``max_output_chars``: no string, list or dict the template builds, no captured block and no
   rendered prompt may exceed it (characters, 1 MB by default).
 * ``max_iterations``: loop iterations plus calls made by the template, per render. Loops charge
   their whole length up front, so ``range(10**9)`` and nested loops fail fast.
 * ``max_int_bits``: integers the template computes (``10**10**10`` would take minutes).
+* ``max_work``: characters and items that filters, methods, operators, comparisons, slices
+  and captured text read or build, per render. Each of those is bounded by the other limits,
+  but a loop can repeat one on a large value: ``s|upper`` on a 900 kB string, 90,000 times.
+  A container item counts as :data:`ITEM_WORK` characters.
 
-Every check raises :class:`~promptcraft.errors.TemplateSecurityError` *before* the expensive
-work. The checks read the active render's :class:`RenderState` from a context variable, so
-nested includes share one budget and concurrent renders never share one.
-"""
+Every check raises :class:`~promptcraft.errors.TemplateSecurityError`: *before* the expensive
+work where its size can be told in advance (repeats, padding, ranges, loops), right after one
+step otherwise (a filter's or a call's result), so no value gets far past a limit. The checks
+read the active render's :class:`RenderState` from a context variable, so nested includes
+share one budget and concurrent renders never share one."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
+from itertools import islice
 from typing import Any
 
-from jinja2 import pass_environment, pass_eval_context
-from jinja2.nodes import EvalContext
+from jinja2.utils import Namespace
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import TemplateSecurityError
@@ -38,19 +42,24 @@ class RenderLimits(BaseModel):
     max_output_chars: int = Field(default=1_000_000, gt=0)
     max_iterations: int = Field(default=100_000, gt=0)
     max_int_bits: int = Field(default=4096, gt=0)
+    max_work: int = Field(default=20_000_000, gt=0)
 
 
 DEFAULT_LIMITS = RenderLimits()
+
+# What one container item costs in work, in characters: Python handles items one by one.
+ITEM_WORK = 8
 
 
 class RenderState:
     """What one render has spent so far, plus its chat-message bookkeeping."""
 
-    __slots__ = ("limits", "messages", "nonce", "steps")
+    __slots__ = ("limits", "messages", "nonce", "steps", "work")
 
     def __init__(self, limits: RenderLimits) -> None:
         self.limits = limits
         self.steps = 0
+        self.work = 0
         self.nonce: str | None = None  # set by the first {% message %} of the render
         self.messages: list[tuple[str, str | None, str | None]] = []
 
@@ -60,6 +69,15 @@ class RenderState:
             raise TemplateSecurityError(
                 f"{what} exceeded the limit of {self.limits.max_iterations} loop iterations "
                 "and calls per render (RenderLimits.max_iterations)"
+            )
+
+    def spend(self, n: int, what: str) -> None:
+        self.work += n
+        if self.work > self.limits.max_work:
+            raise TemplateSecurityError(
+                f"{what} exceeded the limit of {self.limits.max_work:,} characters of work per "
+                "render: filters, methods, operators and comparisons on large values, repeated "
+                "(RenderLimits.max_work)"
             )
 
 
@@ -88,16 +106,25 @@ def current_limits() -> RenderLimits:
 # --- sizes ---------------------------------------------------------------------------------
 
 
+_CONTAINERS = (list, tuple, dict, set, frozenset, Namespace)
+
+
+def _namespace_attrs(value: Namespace) -> dict[str, Any]:
+    attrs: dict[str, Any] = object.__getattribute__(value, "_Namespace__attrs")
+    return attrs
+
+
 def estimate_size(value: Any, limit: int) -> int:
     """Roughly how many characters ``str(value)`` takes, counting no further than ``limit + 1``.
 
-    Containers are walked iteratively, so a deeply shared structure (``[a, a]`` nested forty
-    times) is measured in at most ``limit`` steps instead of being printed."""
+    Containers (and ``namespace()`` objects, whose repr shows their attributes) are walked
+    iteratively, so a deeply shared structure (``[a, a]`` nested forty times) is measured in
+    at most ``limit`` steps instead of being printed."""
     if isinstance(value, (str, bytes)):  # subclasses too: tojson returns Markup
         return len(value)
     if isinstance(value, int):
         return value.bit_length() // 3 + 1
-    if not isinstance(value, (list, tuple, dict, set, frozenset)):
+    if not isinstance(value, _CONTAINERS):
         return 8  # numbers, None, user objects: their repr is the caller's business
     total = 0
     stack: list[Any] = [value]
@@ -106,16 +133,37 @@ def estimate_size(value: Any, limit: int) -> int:
         total += 2
         if isinstance(item, (str, bytes)):
             total += len(item)
-        elif isinstance(item, dict):
+        elif isinstance(item, Namespace):
+            item = _namespace_attrs(item)
+        if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, (list, tuple, set, frozenset)):
             stack.extend(item)
-        else:
+        elif not isinstance(item, (str, bytes)):
             total += 8
         if total > limit:
             return total
     return total
+
+
+def work_of(value: Any) -> int:
+    """What handling ``value`` once costs, in characters of work: its length for text,
+    :data:`ITEM_WORK` per item (shallow) for containers."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        return ITEM_WORK * len(value)
+    if isinstance(value, Namespace):
+        return ITEM_WORK * len(_namespace_attrs(value))
+    return 1
+
+
+def spend(n: int, what: str) -> None:
+    """Charge ``n`` characters of work to the active render, if any."""
+    state = _STATE.get()
+    if state is not None:
+        state.spend(n, what)
 
 
 def check_size(size: int, what: str) -> None:
@@ -129,10 +177,33 @@ def check_size(size: int, what: str) -> None:
 
 def bounded_concat(pieces: Iterable[str]) -> str:
     """``"".join`` that refuses to build a string over the output limit. Jinja uses it for
-    captured blocks, macro bodies and ``caller()``; the renderer uses it for the prompt."""
-    parts = pieces if isinstance(pieces, list) else list(pieces)
-    check_size(sum(map(len, parts)), "the rendered text")
+    captured blocks, macro bodies and ``caller()``; the renderer uses it for the prompt.
+
+    Pieces are counted as they come, a chunk at a time, so a loop that prints large values
+    stops at the limit rather than holding all of them first."""
+    state = _STATE.get()
+    limit = (DEFAULT_LIMITS if state is None else state.limits).max_output_chars
+    if isinstance(pieces, list):
+        parts = pieces
+        total = sum(map(len, parts))
+    else:
+        source = iter(pieces)
+        parts = list(islice(source, _CHUNK))
+        total = sum(map(len, parts))
+        more = len(parts) == _CHUNK
+        while more and total <= limit:
+            chunk = list(islice(source, _CHUNK))
+            total += sum(map(len, chunk))
+            parts += chunk
+            more = len(chunk) == _CHUNK
+    if total > limit:
+        check_size(total, "the rendered text")
+    if state is not None:
+        state.spend(total, "the rendered text")
     return "".join(parts)
+
+
+_CHUNK = 64
 
 
 # --- the filters the compiler inserts -------------------------------------------------------
@@ -159,14 +230,40 @@ def _counted(iterable: Iterable[Any], state: RenderState) -> Iterator[Any]:
 
 def guard_concat(parts: tuple[Any, ...]) -> str:
     """The ``~`` operator with a size check (``pc_concat``)."""
+    limit = current_limits().max_output_chars
+    check_size(sum(estimate_size(p, limit) for p in parts), "a string built with '~'")
     text = "".join(map(str, parts))
     check_size(len(text), "a string built with '~'")
+    spend(len(text), "a string built with '~'")
     return text
 
 
 def guard_value(value: Any) -> Any:
-    """A list, tuple or dict literal with a size check (``pc_value``)."""
+    """A list, tuple or dict literal, or a value assigned to a namespace attribute, with a
+    size check (``pc_value``)."""
     check_size(estimate_size(value, current_limits().max_output_chars), "a list or dict literal")
+    return value
+
+
+def guard_operand(value: Any) -> Any:
+    """An operand of a comparison or slice: charge the work of reading it (``pc_operand``)."""
+    state = _STATE.get()
+    if state is not None:  # spend(), inlined: this runs in loops over examples
+        state.work += ITEM_WORK * len(value) if type(value) is list else work_of(value)
+        if state.work > state.limits.max_work:
+            state.spend(0, "a comparison or slice")
+    return value
+
+
+def check_result(value: Any, what: str) -> Any:
+    """A value a filter or call produced: refuse it over the size limit, charge its work."""
+    if isinstance(value, (str, bytes)):
+        check_size(len(value), what)
+        spend(len(value), what)
+    elif isinstance(value, _CONTAINERS):
+        size = estimate_size(value, current_limits().max_output_chars)
+        check_size(size, what)
+        spend(size, what)
     return value
 
 
@@ -183,6 +280,7 @@ def guard_binop(operator: str, left: Any, right: Any, default: Callable[[Any, An
             if isinstance(seq, _SEQUENCES) and isinstance(times, int):
                 size = estimate_size(seq, limits.max_output_chars) * max(times, 0)
                 check_size(size, "a repeated string or list")
+                spend(size, "a repeated string or list")
         if isinstance(left, int) and isinstance(right, int):
             _check_bits(abs(left).bit_length() + abs(right).bit_length(), limits)
     elif operator == "**":
@@ -191,7 +289,9 @@ def guard_binop(operator: str, left: Any, right: Any, default: Callable[[Any, An
     elif operator == "+":
         if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
             limit = limits.max_output_chars
-            check_size(estimate_size(left, limit) + estimate_size(right, limit), "a sum")
+            size = estimate_size(left, limit) + estimate_size(right, limit)
+            check_size(size, "a sum")
+            spend(size, "a sum")
     elif operator == "%" and isinstance(left, (str, bytes)):
         raise TemplateSecurityError(
             "printf-style '%' formatting is not available in templates; "
@@ -249,6 +349,7 @@ def check_builtin_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
     if name not in allowed:
         kind = next(t for t in _ALLOWED_METHODS if isinstance(owner, t)).__name__
         raise TemplateSecurityError(f"{kind}.{name}() is not available in templates")
+    spend(work_of(owner), f"{type(owner).__name__}.{name}()")
     limit = current_limits().max_output_chars
     if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int):
         check_size(args[0], f"str.{name}()")
@@ -261,119 +362,11 @@ def check_builtin_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
         if isinstance(items, (list, tuple, str)):
             check_size(estimate_size(items, limit) + len(owner) * len(items), "str.join()")
     elif name == "replace" and len(args) >= 2:
-        check_size(_replace_size(owner, args[0], args[1]), "str.replace()")
+        check_size(replace_size(owner, args[0], args[1]), "str.replace()")
 
 
-def _replace_size(text: Any, old: Any, new: Any) -> int:
+def replace_size(text: Any, old: Any, new: Any) -> int:
     if not isinstance(text, (str, bytes)) or not isinstance(new, (str, bytes)):
         return 0
     hits = text.count(old) if old else len(text) + 1
     return len(text) + hits * max(len(new) - len(old), 0)
-
-
-# --- builtin filters and globals, bounded ---------------------------------------------------
-
-_FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-
-
-def bounded_filters(builtin: dict[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
-    """Wrappers around the Jinja filters whose output can be far larger than their input."""
-    join, replace, tojson = builtin["join"], builtin["replace"], builtin["tojson"]
-    center, fmt, wordwrap = builtin["center"], builtin["format"], builtin["wordwrap"]
-    batch, slice_, attr = builtin["batch"], builtin["slice"], builtin["attr"]
-
-    @pass_environment
-    def do_attr(env: Any, obj: Any, name: Any) -> Any:
-        # Jinja's attr filter reads attributes itself; refuse private names here too, even
-        # where they do not exist, so a chain of them stays a security error.
-        if str(name).startswith("_"):
-            return env.getattr(obj, str(name))
-        return attr(env, obj, name)
-
-    @pass_eval_context
-    def do_join(ctx: EvalContext, value: Any, d: str = "", attribute: Any = None) -> Any:
-        items = list(value)
-        limit = current_limits().max_output_chars
-        size = len(str(d)) * len(items)
-        if attribute is None:
-            size += sum(estimate_size(item, limit) for item in items)
-        check_size(size, "the join filter")
-        return join(ctx, items, d, attribute)
-
-    @pass_eval_context
-    def do_replace(ctx: EvalContext, s: Any, old: Any, new: Any, count: Any = None) -> Any:
-        check_size(_replace_size(str(s), str(old), str(new)), "the replace filter")
-        return replace(ctx, s, old, new, count)
-
-    def do_center(value: Any, width: int = 80) -> Any:
-        check_size(width if isinstance(width, int) else 0, "the center filter")
-        return center(value, width)
-
-    def do_format(value: Any, *args: Any, **kwargs: Any) -> Any:
-        for match in _FORMAT_SPEC.finditer(str(value)):
-            for number in match.groups():
-                if number == "*" or (number is not None and int(number) > 1000):
-                    raise TemplateSecurityError(
-                        "the format filter allows field widths and precisions up to 1000"
-                    )
-        return fmt(value, *args, **kwargs)
-
-    @pass_environment
-    def do_wordwrap(env: Any, s: Any, width: int = 79, break_long_words: bool = True,
-                    wrapstring: Any = None, break_on_hyphens: bool = True) -> Any:  # fmt: skip
-        text = str(s)
-        breaks = len(text) // max(int(width), 1) + 1
-        check_size(len(text) + breaks * len(str(wrapstring or "\n")), "the wordwrap filter")
-        return wordwrap(env, s, width, break_long_words, wrapstring, break_on_hyphens)
-
-    @pass_eval_context
-    def do_tojson(ctx: EvalContext, value: Any, indent: Any = None) -> Any:
-        if indent is not None and (not isinstance(indent, int) or indent > 16):
-            raise TemplateSecurityError("the tojson filter allows an indent of at most 16")
-        return tojson(ctx, value, indent)
-
-    def do_batch(value: Any, linecount: int, fill_with: Any = None) -> Any:
-        _check_count(linecount, "the batch filter")
-        return batch(value, linecount, fill_with)
-
-    def do_slice(value: Any, slices: int, fill_with: Any = None) -> Any:
-        _check_count(slices, "the slice filter")
-        return slice_(value, slices, fill_with)
-
-    return {
-        "join": do_join, "replace": do_replace, "center": do_center, "format": do_format,
-        "wordwrap": do_wordwrap, "tojson": do_tojson, "batch": do_batch, "slice": do_slice,
-        "attr": do_attr,
-    }  # fmt: skip
-
-
-def _check_count(n: Any, what: str) -> None:
-    limit = current_limits().max_iterations
-    if isinstance(n, int) and n > limit:
-        raise TemplateSecurityError(f"{what} asked for {n:,} groups; the limit is {limit:,}")
-
-
-def bounded_range(*args: int) -> range:
-    """``range`` that refuses more items than a render may loop over."""
-    rng = range(*args)
-    limit = current_limits().max_iterations
-    try:
-        shown = f"{len(rng):,}"
-        too_big = len(rng) > limit
-    except OverflowError:  # more items than fit in a machine word
-        shown, too_big = f"more than {limit:,}", True
-    if too_big:
-        raise TemplateSecurityError(
-            f"range() of {shown} items exceeds the limit of {limit:,} loop iterations "
-            "(RenderLimits.max_iterations)"
-        )
-    return rng
-
-
-def bounded_lipsum(builtin: Callable[..., str]) -> Callable[..., str]:
-    def lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
-        if n > 100 or max > 1000:
-            raise TemplateSecurityError("lipsum() allows at most 100 paragraphs of 1000 words")
-        return builtin(n, html, min, max)
-
-    return lipsum

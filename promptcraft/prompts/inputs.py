@@ -17,15 +17,32 @@ with it (about a microsecond) and fails with an error that names the field.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
 from ..errors import InputValidationError, MissingInputError
 
-__all__ = ["RESERVED_NAMES", "InputSpec", "InputValidator", "parse_inputs"]
+__all__ = [
+    "RESERVED_NAMES",
+    "InputDeclarationError",
+    "InputSpec",
+    "InputValidator",
+    "parse_inputs",
+]
 
 _TYPES: dict[str, Any] = {
     "str": str, "string": str,
@@ -68,9 +85,72 @@ class InputSpec(BaseModel):
         return not self.has_default
 
 
+class InputDeclarationError(ValueError):
+    """A declaration whose ``key`` (``"default"``, ``"enum"``) contradicts its type."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _one_of(allowed: tuple[Any, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise PydanticCustomError(
+                "enum", "Input should be {expected}", {"expected": _listed(allowed)}
+            )
+        return value
+
+    return check
+
+
+def _listed(values: tuple[Any, ...]) -> str:
+    shown = [repr(v) for v in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def _annotation(spec: InputSpec) -> Any:
+    """The type an input is validated against: its type, narrowed to its enum."""
+    annotation = _TYPES[spec.type]
+    if spec.enum:
+        if annotation in (str, Any):
+            annotation = Literal[spec.enum]
+        else:  # coerce first ("2" -> 2 for an int), then compare
+            annotation = Annotated[annotation, AfterValidator(_one_of(spec.enum))]
+    if not spec.is_required and (not spec.has_default or spec.default is None):
+        annotation = annotation | None
+    return annotation
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(type_name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(_TYPES[type_name])
+
+
+def _check_declaration(name: str, spec: InputSpec) -> None:
+    """Enum values must be of the input's type, and the default a value the input accepts."""
+    for value in spec.enum or ():
+        try:
+            _adapter(spec.type).validate_python(value, strict=True)
+        except ValidationError:
+            raise InputDeclarationError(
+                f"input {name!r}: enum value {value!r} is not of type {spec.type}", "enum"
+            ) from None
+    if spec.has_default and spec.default is not None:
+        try:
+            TypeAdapter(_annotation(spec)).validate_python(spec.default)
+        except ValidationError as exc:
+            raise InputDeclarationError(
+                f"input {name!r}: default {spec.default!r} is not accepted: "
+                f"{exc.errors()[0]['msg']}",
+                "default",
+            ) from None
+
+
 def parse_inputs(raw: Mapping[str, Any] | None) -> dict[str, InputSpec]:
     """Input declarations from front matter or Python (``"str"`` or a mapping per name).
-    Raises ``ValueError`` naming the input for a bad name, type or declaration."""
+    Raises ``ValueError`` naming the input for a bad name, type or declaration (an
+    :class:`InputDeclarationError` naming the key for a default or enum of the wrong type)."""
     specs: dict[str, InputSpec] = {}
     for name, value in (raw or {}).items():
         if not isinstance(name, str) or not _IDENTIFIER.match(name):
@@ -91,6 +171,7 @@ def parse_inputs(raw: Mapping[str, Any] | None) -> dict[str, InputSpec]:
             raise ValueError(
                 f"input {name!r}: unknown type {spec.type!r}; expected one of {', '.join(_TYPES)}"
             )
+        _check_declaration(name, spec)
         specs[name] = spec
     return specs
 
@@ -103,13 +184,8 @@ class InputValidator:
         self.names = tuple(specs)
         fields: dict[str, Any] = {}
         for name, spec in specs.items():
-            annotation = _TYPES[spec.type]
-            if spec.enum:
-                annotation = Literal[spec.enum]
-            if not spec.is_required and not spec.has_default:
-                annotation = annotation | None
             default = ... if spec.is_required else spec.default
-            fields[name] = (annotation, Field(default, description=spec.description or None))
+            fields[name] = (_annotation(spec), Field(default, description=spec.description or None))
         self.model: type[BaseModel] = create_model(
             "Inputs", __config__=ConfigDict(extra="forbid"), **fields
         )
@@ -133,8 +209,10 @@ class InputValidator:
             )
         if first["type"] == "extra_forbidden":
             declared = ", ".join(self.names) or "none"
+            close = difflib.get_close_matches(field, self.names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             return InputValidationError(
-                f"unexpected input {field!r}; declared inputs: {declared}",
+                f"unexpected input {field!r}; {hint}declared inputs: {declared}",
                 field=field,
                 template=self.template,
             )

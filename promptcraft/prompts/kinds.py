@@ -206,6 +206,7 @@ class _ExamplePrompt(PromptTemplate):
             query_template=query_template,
             select=select,
             name=name or f"{self.name}_reverse",
+            normalize=self.normalize,
             limits=self.limits,
             search_path=self.search_path,
         )

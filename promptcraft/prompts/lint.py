@@ -4,7 +4,8 @@ Errors: front matter or body that does not parse; a variable used but not declar
 ``inputs``; an example without a field the example format uses; a sample that fails
 validation or rendering; an include, import or extends that leaves the search path or names
 no template. Warnings: an input declared but never used; a dynamic template name, which cannot
-be checked; no description; a ``name`` that differs from the file name.
+be checked; no description; a ``name`` that differs from the file name; examples given to a
+prefix prompt that never shows them.
 
 Each problem prints as ``file:line: message`` (``file:line: warning: message`` for warnings).
 """
@@ -102,6 +103,7 @@ def _lint_file(path: Path, search_path: tuple[str | Path, ...]) -> list[LintProb
     tree = build_ast(
         template.env, template.jinja_source, shown, shown, inline=True, origins=origins
     )
+    problems.extend(_check_prefix_examples(template, parsed, tree))
     problems.extend(_check_variables(template, parsed, tree, origins))
     problems.extend(_check_examples(template, parsed, tree))
     problems.extend(_check_samples(template, parsed))
@@ -110,6 +112,22 @@ def _lint_file(path: Path, search_path: tuple[str | Path, ...]) -> list[LintProb
 
 def _warning(file: str, line: int, message: str) -> LintProblem:
     return LintProblem(file=file, line=line, message=message, severity="warning")
+
+
+def _check_prefix_examples(
+    template: PromptTemplate, parsed: PromptFile, tree: nodes.Template
+) -> Iterator[LintProblem]:
+    if template.kind != "prefix" or not template.examples:
+        return
+    if any(n.name == "examples" for n in tree.find_all(nodes.Name)):
+        return  # the body shows them itself
+    key = "examples" if "examples" in parsed.data else "examples_file"
+    yield _warning(
+        str(parsed.path),
+        parsed.line_of(key),
+        "a prefix prompt shows no examples and this body does not read them; "
+        "use kind: hybrid for an instruction plus examples",
+    )
 
 
 def _check_references(template: PromptTemplate, shown: str) -> Iterator[LintProblem]:
@@ -174,6 +192,23 @@ def _keys_of(tree: nodes.Template, name: str, layout: dict[str, str]) -> set[str
     return keys
 
 
+def _key_line(
+    tree: nodes.Template,
+    name: str,
+    key: str,
+    layout: dict[str, str],
+    origins: dict[str, tuple[str, ...]],
+    default_file: str,
+) -> tuple[str, int]:
+    """The file and line where ``name.key`` (or ``name[key]``) is first read."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        base = getattr(node, "node", None)
+        if isinstance(base, nodes.Name) and base.name == name and _resolve_key(node, layout) == key:
+            file, line = decode_line(origins, default_file, node.lineno)
+            return file or default_file, line or 1
+    return default_file, 1
+
+
 def _check_variables(
     template: PromptTemplate,
     parsed: PromptFile,
@@ -196,6 +231,17 @@ def _check_variables(
     through_inputs = _keys_of(tree, "inputs", layout)
     if through_inputs is None:
         return  # the template reads inputs dynamically: every input may be used
+    for name in sorted(through_inputs - declared):
+        file, line = _key_line(tree, "inputs", name, layout, origins, str(parsed.path))
+        reader = "the template"
+        if file != str(parsed.path):  # a layout: point at the declarations instead
+            reader = f"the layout {Path(file).name}"
+            line = parsed.line_of("inputs") if "inputs" in parsed.data else 2
+        yield LintProblem(
+            file=str(parsed.path),
+            line=line,
+            message=f"input {name!r} is read by {reader} but not declared in inputs",
+        )
     for name in sorted(declared - used - through_inputs):
         yield _warning(
             str(parsed.path),

@@ -117,6 +117,8 @@ class SearchPathLoader(BaseLoader):
         loads = _LOADS.get()
         if loads is not None:
             loads.append(stamp)
+        # A byte-order mark (editors on Windows write one) is not text of the prompt.
+        text = text.removeprefix("\ufeff")
         if path.suffix == ".prompt":
             front = read_front_matter(text, str(path))
             kind = front.data.get("kind", "prefix")

@@ -35,8 +35,9 @@ from ..errors import TemplateNotFoundError, TemplateSyntaxError
 from ..jsonl import JsonLineError, read_json_lines
 from .frontmatter import FrontMatter, read_front_matter
 from .guards import RenderLimits
-from .inputs import parse_inputs
+from .inputs import InputDeclarationError, parse_inputs
 from .normalize import parse_normalize
+from .selection import similar_k_problem
 from .specs import (
     KINDS,
     GenerationDefaults,
@@ -94,10 +95,16 @@ def read_prompt_file(path: str | Path) -> PromptFile:
             f"no such .prompt file: {path} (for bundled templates use PromptLibrary().get(name))"
         )
     shown = str(path)
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TemplateSyntaxError(f"not UTF-8 text: {exc}", template=shown) from exc
+        raise TemplateSyntaxError(
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} is not valid UTF-8 here "
+            "(save the file as UTF-8)",
+            template=shown,
+            line=raw.count(b"\n", 0, exc.start) + 1,
+        ) from None
     front = read_front_matter(text, shown)
     data = front.data
     for key, value in data.items():
@@ -228,8 +235,17 @@ def template_from_file(
     for name, spec in (data.get("inputs") or {}).items():
         try:
             inputs.update(parse_inputs({name: spec}))
+        except InputDeclarationError as exc:
+            raise fail(f"inputs.{name}.{exc.key}", str(exc)) from None
         except (ValidationError, ValueError) as exc:
             raise fail(f"inputs.{name}", f"input {name!r}: {describe_error(exc)}") from None
+    spec = settings.get("select")
+    if spec is not None:
+        layout = settings.get("layout") or LayoutSpec()
+        query_key = layout.output_key if kind == "reverse" else layout.input_key
+        problem = similar_k_problem(spec, inputs, parsed.examples, query_key)
+        if problem is not None:
+            raise fail(f"select.{problem[0]}", f"select: {problem[1]}")
     return PromptTemplate(
         parsed.front.body,
         name=str(data["name"]),

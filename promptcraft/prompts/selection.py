@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import TokenBudgetError
@@ -31,6 +31,7 @@ __all__ = [
     "dedupe_examples",
     "select_examples_within_budget",
     "selector_from_spec",
+    "similar_k_problem",
 ]
 
 Example = Mapping[str, Any]
@@ -117,6 +118,34 @@ def selector_from_spec(
             raise ValueError("similar_k needs select.input (the input to compare) and field")
         return SimilarK(k, input=query, field=compared)
     return AllExamples()
+
+
+def similar_k_problem(
+    spec: SelectSpec,
+    inputs: Collection[str],
+    examples: Sequence[Example],
+    query_key: str,
+) -> tuple[str, str] | None:
+    """``(key, message)`` when a ``similar_k`` spec compares an input that is not declared or a
+    field that no example has (every query would score zero, so the choice would be the first
+    ``k``); ``key`` is the ``select`` field at fault. ``inputs`` empty: not declared, so not
+    checked."""
+    if spec.strategy != "similar_k":
+        return None
+    query = spec.input or query_key
+    if inputs and query not in inputs:
+        return "input", (
+            f"similar_k compares input {query!r}, which is not a declared input "
+            f"({', '.join(inputs)}); set select.input"
+        )
+    compared = spec.field or query_key
+    if examples and not any(compared in example for example in examples):
+        fields = sorted({key for example in examples for key in example})
+        return "field", (
+            f"similar_k compares field {compared!r}, which no example has "
+            f"(fields: {', '.join(map(str, fields))}); set select.field"
+        )
+    return None
 
 
 def dedupe_examples(examples: Iterable[Example]) -> list[dict[str, Any]]:

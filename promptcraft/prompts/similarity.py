@@ -17,6 +17,9 @@ __all__ = ["BM25", "EmbeddingSimilarity", "SimilarityScorer", "tokenize_words"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# per document: term counts; their lengths; the average length; idf of each term
+_Index = tuple[list[Counter[str]], list[int], float, dict[str, float]]
+
 
 def tokenize_words(text: str) -> list[str]:
     """Lower-cased word tokens, the terms BM25 matches on."""
@@ -38,15 +41,15 @@ class BM25:
     def __init__(self, k1: float = 1.5, b: float = 0.75) -> None:
         self.k1 = k1
         self.b = b
-        self._key: tuple[str, ...] | None = None
-        self._index: tuple[list[Counter[str]], list[int], float, dict[str, float]] | None = None
+        # (documents, index) in one attribute, so concurrent renders never pair one document
+        # list with another's index
+        self._cache: tuple[tuple[str, ...], _Index] | None = None
 
-    def _build(
-        self, documents: Sequence[str]
-    ) -> tuple[list[Counter[str]], list[int], float, dict[str, float]]:
+    def _build(self, documents: Sequence[str]) -> _Index:
         key = tuple(documents)
-        if self._key == key and self._index is not None:
-            return self._index
+        cache = self._cache
+        if cache is not None and cache[0] == key:
+            return cache[1]
         counts = [Counter(tokenize_words(doc)) for doc in documents]
         lengths = [sum(c.values()) for c in counts]
         average = sum(lengths) / len(lengths) if lengths else 0.0
@@ -56,8 +59,9 @@ class BM25:
         n = len(documents)
         # The "+ 1" inside the log keeps idf positive for terms in most documents.
         idf = {term: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for term, f in df.items()}
-        self._key, self._index = key, (counts, lengths, average, idf)
-        return self._index
+        index = (counts, lengths, average, idf)
+        self._cache = (key, index)
+        return index
 
     def scores(self, query: str, documents: Sequence[str]) -> list[float]:
         if not documents:
@@ -82,18 +86,20 @@ class EmbeddingSimilarity:
 
     def __init__(self, embed: Callable[[Sequence[str]], Sequence[Sequence[float]]]) -> None:
         self.embed = embed
-        self._key: tuple[str, ...] | None = None
-        self._vectors: list[list[float]] = []
+        self._cache: tuple[tuple[str, ...], list[list[float]]] | None = None
 
     def scores(self, query: str, documents: Sequence[str]) -> list[float]:
         if not documents:
             return []
         key = tuple(documents)
-        if self._key != key:
-            self._vectors = [_unit(v) for v in self.embed(list(documents))]
-            self._key = key
+        cache = self._cache
+        if cache is not None and cache[0] == key:
+            vectors = cache[1]
+        else:
+            vectors = [_unit(v) for v in self.embed(list(documents))]
+            self._cache = (key, vectors)
         q = _unit(self.embed([query])[0])
-        return [sum(a * b for a, b in zip(q, v, strict=True)) for v in self._vectors]
+        return [sum(a * b for a, b in zip(q, v, strict=True)) for v in vectors]
 
 
 def _unit(vector: Sequence[float]) -> list[float]:

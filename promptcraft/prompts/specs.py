@@ -89,6 +89,16 @@ class SelectSpec(BaseModel):
             raise ValueError(f"strategy {self.strategy!r} needs k")
         if self.strategy == "within_budget" and self.max_prompt_tokens is None:
             raise ValueError("strategy 'within_budget' needs max_prompt_tokens")
+        if "encoding" in self.model_fields_set:
+            # Here, so an unknown or unavailable encoding fails where the template is loaded,
+            # not at its first render.
+            from ..errors import TokenizerError
+            from ..tokenizer import get_tokenizer
+
+            try:
+                get_tokenizer(self.encoding)
+            except TokenizerError as exc:
+                raise ValueError(f"encoding: {exc}") from None
         return self
 
 
@@ -158,7 +168,8 @@ def describe_error(exc: Exception) -> str:
     """A one-line account of a settings error (pydantic's own message spans many lines)."""
     if isinstance(exc, ValidationError):
         return "; ".join(
-            f"{'.'.join(map(str, e['loc'])) + ': ' if e['loc'] else ''}{e['msg']}"
+            f"{'.'.join(map(str, e['loc'])) + ': ' if e['loc'] else ''}"
+            f"{e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors()
         )
     return str(exc)

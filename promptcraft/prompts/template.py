@@ -18,11 +18,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from jinja2.runtime import Context
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import MissingInputError, PromptError, TemplateSyntaxError
+from ..errors import (
+    MissingInputError,
+    PromptcraftError,
+    PromptError,
+    TemplateRenderError,
+    TemplateSyntaxError,
+)
 from ..tokenizer import Tokenizer, resolve_tokenizer
 from .compiler import wrap_body
 from .diagnostics import as_prompt_error
-from .environment import PromptEnvironment, get_environment
+from .environment import PromptEnvironment, UndefinedInput, get_environment
 from .guards import DEFAULT_LIMITS, RenderLimits, RenderState, activate, bounded_concat, deactivate
 from .inputs import InputSpec, InputValidator, parse_inputs
 from .messages import Message, split_messages
@@ -33,6 +39,7 @@ from .selection import (
     dedupe_examples,
     select_examples_within_budget,
     selector_from_spec,
+    similar_k_problem,
 )
 from .specs import (
     KINDS,
@@ -118,17 +125,24 @@ class PromptTemplate:
             self.inputs: dict[str, InputSpec] = parse_inputs(inputs)
             self.normalize = parse_normalize(normalize)
             spec = _select_spec(select)
+            self.limits = RenderLimits.model_validate(limits or DEFAULT_LIMITS)
+            examples = _example_list(examples)
         except (ValidationError, ValueError) as exc:
             self._fail(describe_error(exc))
         self.select: SelectSpec | ExampleSelector = spec if spec is not None else select  # type: ignore[assignment]
         self.samples: tuple[dict[str, Any], ...] = tuple(dict(s) for s in samples)
-        self.limits = limits or DEFAULT_LIMITS
 
-        examples = list(examples)
         if spec is None or spec.dedupe:
             examples = dedupe_examples(examples)
         self.examples: tuple[dict[str, Any], ...] = tuple(dict(e) for e in examples)
         query_key = self.layout.output_key if kind == "reverse" else self.layout.input_key
+        problem = (
+            similar_k_problem(spec, self.inputs, self.examples, query_key)
+            if spec is not None
+            else None
+        )
+        if problem is not None:
+            self._fail(f"select: {problem[1]}")
         self._selector: ExampleSelector = (
             selector_from_spec(spec, input=query_key, field=query_key)
             if spec is not None
@@ -272,12 +286,39 @@ class PromptTemplate:
         try:
             # A Context of our own: Template.new_context would copy the globals' key set.
             runtime = Context(self.env, context, self._display, self._blocks)
-            pieces = list(self._root(runtime))
-            return bounded_concat(pieces), state
+            return bounded_concat(self._root(runtime)), state
         except Exception as exc:
-            raise as_prompt_error(exc, self.env.origins, self._display) from exc
+            raise self._render_error(exc) from exc
         finally:
             deactivate(token)
+
+    def _render_error(self, exc: Exception) -> PromptcraftError:
+        error = as_prompt_error(exc, self.env.origins, self._display)
+        if (
+            isinstance(error, MissingInputError)
+            and self.inputs
+            and error.variable not in self.inputs
+        ):
+            # Passing it would be refused as undeclared: the template is what needs fixing.
+            return MissingInputError(
+                f"missing input {error.variable!r}: the template reads it, but it is not a "
+                f"declared input ({', '.join(self.inputs)}); declare it or fix the name",
+                variable=error.variable,
+                template=error.template,
+                line=error.line,
+            )
+        if isinstance(exc, UndefinedInput) and not exc.top_level and isinstance(error, PromptError):
+            # An example without a field the example format reads: say which one.
+            index = next((i for i, e in enumerate(self.examples) if e is exc.obj), None)
+            if index is not None:
+                fields = ", ".join(map(repr, self.examples[index])) or "none"
+                return TemplateRenderError(
+                    f"example {index + 1} has no field {exc.name!r}, which the example format "
+                    f"reads (its fields: {fields})",
+                    template=error.template,
+                    line=error.line,
+                )
+        return error
 
     def _messages(self, values: Mapping[str, Any], examples: Sequence[Example]) -> list[Message]:
         text, state = self._render(values, examples)
@@ -375,6 +416,19 @@ class PromptTemplate:
         else:  # a GenerationParams: only what its author set overrides the defaults
             overrides = params.model_dump(exclude_unset=True)
         return prompt, {**prompt.params, **overrides}
+
+
+def _example_list(examples: Any) -> list[Mapping[str, Any]]:
+    """The examples as a list of mappings, or a ValueError naming the first that is not."""
+    if isinstance(examples, Mapping) or not isinstance(examples, Iterable):
+        raise ValueError(f"examples must be a list of mappings, not {type(examples).__name__}")
+    found = list(examples)
+    for i, example in enumerate(found):
+        if not isinstance(example, Mapping):
+            raise ValueError(
+                f"examples[{i}] must be a mapping of field to value, not {example!r:.60}"
+            )
+    return found
 
 
 def _select_spec(select: Any) -> SelectSpec | None:

@@ -13,6 +13,8 @@ from promptcraft.prompts import (
     PromptError,
     PromptTemplate,
     ReversePrompt,
+    TemplateSecurityError,
+    TemplateSyntaxError,
 )
 from promptcraft.tokenizer import get_tokenizer
 
@@ -206,3 +208,28 @@ def test_render_prompt_carries_generation_defaults() -> None:
 def test_unknown_generation_default_is_rejected() -> None:
     with pytest.raises(PromptError, match="beam"):
         PrefixPrompt("Hi.", defaults={"beams": 4})
+
+
+def test_prefix_prompt_prints_no_separators_for_examples() -> None:
+    body = "{% for e in examples %}{{ e.input }};{% endfor %}"
+    prompt = PromptTemplate(body, examples=[{"input": "a"}, {"input": "b"}])
+    assert prompt.render() == "a;b;"
+
+
+def test_reverse_keeps_the_normalization_of_the_forward_prompt(reviews) -> None:
+    backward = FewShotPrompt(examples=reviews, normalize=["trailing_spaces"]).reverse()
+    assert backward.render(output="positive  ") == backward.render(output="positive")
+
+
+@pytest.mark.parametrize("examples", [[("a", "b")], ["ab"], {"input": "a"}, None])
+def test_examples_that_are_not_a_list_of_mappings_are_refused_clearly(examples) -> None:
+    with pytest.raises(TemplateSyntaxError, match="examples"):
+        FewShotPrompt(examples)
+
+
+def test_render_limits_given_as_a_mapping_are_checked_and_used() -> None:
+    prompt = PrefixPrompt("", limits={"max_output_chars": 3})
+    with pytest.raises(TemplateSecurityError, match="max_output_chars"):
+        prompt.render(input="four")
+    with pytest.raises(TemplateSyntaxError, match="max_output"):
+        PrefixPrompt("", limits={"max_output": 3})

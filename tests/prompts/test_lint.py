@@ -130,3 +130,30 @@ def test_folders_are_searched_recursively(write_prompt, tmp_path) -> None:
 def test_a_missing_path_is_reported(tmp_path) -> None:
     (problem,) = lint_paths([tmp_path / "absent.prompt"])
     assert problem.message == "no such file or folder"
+
+
+def test_input_the_layout_reads_but_not_declared_is_an_error(write_prompt) -> None:
+    front = """
+        name: test
+        description: Questions from answers.
+        kind: reverse
+        inputs: {question: str}
+        examples: [{question: a, answer: b}]
+        layout: {input_key: question, output_key: answer}
+    """
+    problems = lint_paths([write_prompt(front)])
+    errors = [p for p in problems if p.severity == "error"]
+    assert len(errors) == 1 and "input 'answer' is read by the layout" in errors[0].message
+    assert errors[0].line == 5
+
+
+def test_examples_a_prefix_prompt_never_shows_are_a_warning(write_prompt) -> None:
+    front = """
+        name: test
+        description: A prefix prompt with examples.
+        inputs: {input: str}
+        examples: [{input: a, output: b}]
+    """
+    problems = lint_paths([write_prompt(front)])
+    assert [(p.severity, p.line) for p in problems] == [("warning", 5)]
+    assert "kind: hybrid" in problems[0].message

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from promptcraft.prompts import (
+    InputValidationError,
     MissingInputError,
     TemplateRenderError,
     TemplateSyntaxError,
@@ -238,3 +239,121 @@ def test_macros_import_from_the_search_path(write_prompt, tmp_path) -> None:
     (tmp_path / "macros.jinja").write_text("{% macro shout(s) %}{{ s|upper }}!{% endmacro %}")
     body = '{% from "macros.jinja" import shout %}{{ shout(word) }}'
     assert load_prompt(write_prompt("name: t", body)).render(word="hey") == "HEY!"
+
+
+# --- front matter YAML that must not load silently or with a traceback ----------------------
+
+
+def test_duplicate_key_inside_a_mapping_is_an_error_at_its_line(write_prompt) -> None:
+    path = write_prompt("name: t\ninputs:\n  x: str\n  x: int", "{{ x }}")
+    with pytest.raises(TemplateSyntaxError, match="'x' appears twice") as info:
+        load_prompt(path)
+    assert info.value.line == 5
+
+
+def test_top_level_key_that_yaml_reads_as_a_bool_is_an_error_at_its_line(write_prompt) -> None:
+    with pytest.raises(TemplateSyntaxError, match="'yes' does not read as a string") as info:
+        load_prompt(write_prompt("name: t\nyes: 1"))
+    assert info.value.line == 3
+
+
+def test_control_character_in_front_matter_is_a_syntax_error_at_its_line(write_prompt) -> None:
+    path = write_prompt('name: t\ndescription: "a\x0cb"')
+    with pytest.raises(TemplateSyntaxError, match=r"'\\x0c' is not allowed") as info:
+        load_prompt(path)
+    assert (info.value.template, info.value.line) == (str(path), 3)
+
+
+def test_deeply_nested_front_matter_is_a_syntax_error(write_prompt) -> None:
+    with pytest.raises(TemplateSyntaxError, match="nested too deeply"):
+        load_prompt(write_prompt("name: t\nsamples: " + "[" * 5000 + "]" * 5000))
+
+
+def test_yaml_alias_bomb_is_refused_before_expanding(write_prompt) -> None:
+    rows = "".join(f"  - &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 60))
+    front = "name: t\nsamples:\n  - &a0 {x: 1}\n" + rows
+    with pytest.raises(TemplateSyntaxError, match="aliases"):
+        load_prompt(write_prompt(front))
+
+
+def test_yaml_alias_inside_its_own_value_is_refused(write_prompt) -> None:
+    with pytest.raises(TemplateSyntaxError, match="refers to the value that contains it"):
+        load_prompt(write_prompt("name: t\nsamples: &a [*a]"))
+
+
+def test_line_separator_in_front_matter_keeps_body_lines_those_of_the_file(tmp_path) -> None:
+    path = tmp_path / "t.prompt"
+    path.write_text('---\nname: t\ndescription: "a\u2028b"\n---\nok\n{{ 1 // 0 }}\n', "utf-8")
+    with pytest.raises(TemplateRenderError) as info:
+        load_prompt(path).render()
+    assert info.value.line == 6
+
+
+def test_file_that_is_not_utf8_names_the_line_of_the_bad_byte(tmp_path) -> None:
+    path = tmp_path / "t.prompt"
+    path.write_bytes(b"---\nname: t\n---\nfine\n\xff oops\n")
+    with pytest.raises(TemplateSyntaxError, match="0xff") as info:
+        load_prompt(path)
+    assert info.value.line == 5
+
+
+# --- input declarations and the errors of a render --------------------------------------
+
+
+def test_input_default_of_the_wrong_type_is_an_error_at_its_line(write_prompt) -> None:
+    path = write_prompt("name: t\ninputs:\n  n:\n    type: int\n    default: many", "{{ n }}")
+    with pytest.raises(TemplateSyntaxError, match="default 'many'") as info:
+        load_prompt(path)
+    assert info.value.line == 6
+
+
+def test_input_default_outside_its_enum_is_an_error(write_prompt) -> None:
+    front = "name: t\ninputs: {tone: {type: str, enum: [plain, formal], default: angry}}"
+    with pytest.raises(TemplateSyntaxError, match="default 'angry'"):
+        load_prompt(write_prompt(front, "{{ tone }}"))
+
+
+def test_enum_values_must_have_the_input_type(write_prompt) -> None:
+    front = "name: t\ninputs: {n: {type: int, enum: [one, two]}}"
+    with pytest.raises(TemplateSyntaxError, match="enum value 'one' is not of type int"):
+        load_prompt(write_prompt(front, "{{ n }}"))
+
+
+def test_int_enum_accepts_a_numeric_string_like_an_int_input(write_prompt) -> None:
+    prompt = load_prompt(write_prompt("name: t\ninputs: {n: {type: int, enum: [1, 2]}}", "{{ n }}"))
+    assert prompt.render(n="2") == "2"
+    with pytest.raises(InputValidationError, match="1 or 2"):
+        prompt.render(n="3")
+
+
+def test_unexpected_input_suggests_the_declared_name(write_prompt) -> None:
+    prompt = load_prompt(write_prompt("name: t\ninputs: {words: int}", "{{ words }}"))
+    with pytest.raises(InputValidationError, match="did you mean 'words'"):
+        prompt.render(words=1, wrods=2)
+
+
+def test_undeclared_variable_read_by_the_template_says_to_declare_it(write_prompt) -> None:
+    prompt = load_prompt(write_prompt("name: t\ninputs: {text: str}", "{{ text }}\n{{ txet }}"))
+    with pytest.raises(MissingInputError, match="not a declared input") as info:
+        prompt.render(text="a")
+    assert (info.value.variable, info.value.line) == ("txet", 6)
+
+
+def test_unknown_filter_inside_an_if_is_a_syntax_error_at_its_line(write_prompt) -> None:
+    body = "{% if x %}\n{{ x|uper }}\n{% endif %}\n"
+    with pytest.raises(TemplateSyntaxError, match="did you mean 'upper'") as info:
+        load_prompt(write_prompt("name: t", body))
+    assert info.value.line == 5
+
+
+def test_byte_order_mark_of_a_layout_or_include_is_not_in_the_prompt(
+    write_prompt, tmp_path
+) -> None:
+    (tmp_path / "layout.jinja").write_text("\ufeff{% block query %}Q: {{ q }}{% endblock %}")
+    (tmp_path / "part.jinja").write_text("\ufeffhello")
+    body = '{% extends "layout.jinja" %}{% block query %}{% include "part.jinja" %}{% endblock %}'
+    assert load_prompt(write_prompt("name: t", body)).render() == "hello"
+    assert (
+        load_prompt(write_prompt("name: t2", '{% extends "layout.jinja" %}')).render(q="x")
+        == "Q: x"
+    )

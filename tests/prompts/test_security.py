@@ -215,3 +215,70 @@ def test_a_template_including_itself_fails_as_a_security_error(write_prompt, tmp
     path = write_prompt("name: t", '{% include "loop.jinja" %}')
     with pytest.raises(TemplateSecurityError):
         load_prompt(path).render()
+
+
+GROWING_FILTERS = ["forceescape", "urlencode", "pprint", "tojson", "list"]
+
+
+@pytest.mark.parametrize("name", GROWING_FILTERS)
+def test_a_filter_repeated_on_its_own_output_cannot_grow_past_the_limit(name: str) -> None:
+    source = (
+        "{% set ns = namespace(s='&%\"' * 30000) %}{% for i in range(200) %}"
+        "{% set ns.s = ns.s|" + name + " %}{% if ns.s is not string %}"
+        "{% set ns.s = ns.s|string %}{% endif %}{% endfor %}"
+    )
+    with pytest.raises(TemplateSecurityError, match="max_output_chars"):
+        PromptTemplate(source).render()
+
+
+SHARED_STRUCTURES = [
+    "{% set ns.s = dict(a=ns.s, b=ns.s) %}",
+    "{% set ns.s = namespace(a=ns.s, b=ns.s) %}",
+    "{% set n = namespace() %}{% set n.a = ns.s %}{% set n.b = ns.s %}{% set ns.s = n %}",
+    "{% set ns.s = ns.s|batch(2, ns.s)|list %}",
+]
+
+
+@pytest.mark.parametrize("step", SHARED_STRUCTURES)
+def test_calls_and_namespaces_cannot_build_exponentially_shared_values(step: str) -> None:
+    source = (
+        "{% set ns = namespace(s='x') %}{% for i in range(60) %}" + step + "{% endfor %}{{ ns.s }}"
+    )
+    limits = RenderLimits(max_output_chars=100_000)
+    with pytest.raises(TemplateSecurityError, match="max_output_chars"):
+        PromptTemplate(source, limits=limits).render()
+
+
+REPEATED_WORK = [
+    "{{ s|upper|length }}",
+    "{{ s.count('y') }}",
+    "{{ 'y' in s }}",
+    "{{ 'y' is in s }}",
+    "{{ s[1:]|length }}",
+    "{{ s == t }}",
+    "{{ (s ~ i)|length }}",
+    "{% set c %}{{ s }}{% endset %}",
+    "{{ (l|sort)|length }}",
+    "{{ -1 in l }}",
+]
+
+
+@pytest.mark.parametrize("body", REPEATED_WORK)
+def test_work_repeated_on_a_large_value_is_bounded(body: str) -> None:
+    source = (
+        "{% set s = 'x' * 900000 %}{% set t = 'x' * 900000 %}{% set l = range(90000)|list %}"
+        "{% for i in range(90000) %}" + body + "{% endfor %}"
+    )
+    limits = RenderLimits(max_work=5_000_000)  # the default, 20 M, would be slower to reach
+    with pytest.raises(TemplateSecurityError, match="max_work"):
+        PromptTemplate(source, limits=limits).render()
+
+
+def test_a_loop_printing_fresh_large_values_stops_counting_at_the_limit() -> None:
+    source = "{% set l = range(100)|list %}{% for i in range(5000) %}{{ l }}{% endfor %}"
+    template = PromptTemplate(source, limits=RenderLimits(max_output_chars=1000))
+    with pytest.raises(TemplateSecurityError, match="max_output_chars") as info:
+        template.render()
+    # all 5000 copies would be about 2,000,000 characters: the count stopped long before
+    counted = int(info.value.message.split(" would be ")[1].split()[0].replace(",", ""))
+    assert counted < 100_000

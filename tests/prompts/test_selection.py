@@ -14,6 +14,8 @@ from promptcraft.prompts import (
     HybridPrompt,
     SelectSpec,
     SimilarK,
+    TemplateRenderError,
+    TemplateSyntaxError,
     TokenBudgetError,
     dedupe_examples,
     load_prompt,
@@ -204,3 +206,37 @@ def test_reverse_similarity_compares_outputs() -> None:
     forward = FewShotPrompt(FRUITS, select={"strategy": "similar_k", "k": 1})
     chosen = forward.reverse().select_examples({"output": "vegetable"})
     assert chosen[0]["output"] == "vegetable"
+
+
+def test_unknown_budget_encoding_is_an_error_at_the_select_line(write_prompt) -> None:
+    front = "name: t\nkind: few_shot\nselect: {max_prompt_tokens: 50, encoding: cl100k_bsae}"
+    with pytest.raises(TemplateSyntaxError, match="unknown encoding 'cl100k_bsae'") as info:
+        load_prompt(write_prompt(front))
+    assert info.value.line == 4
+    assert "Value error" not in info.value.message
+
+
+def test_similar_k_on_an_undeclared_input_is_an_error_at_the_select_line(write_prompt) -> None:
+    front = """
+        name: t
+        kind: few_shot
+        inputs: {q: str}
+        examples: [{q: a, a: b}]
+        layout: {input_key: q, output_key: a}
+        select: {strategy: similar_k, k: 1, input: question}
+    """
+    with pytest.raises(TemplateSyntaxError, match="input 'question'") as info:
+        load_prompt(write_prompt(front))
+    assert info.value.line == 7
+
+
+def test_similar_k_on_a_field_no_example_has_is_an_error() -> None:
+    with pytest.raises(TemplateSyntaxError, match="field 'text', which no example has"):
+        FewShotPrompt(FRUITS, select={"strategy": "similar_k", "k": 1, "field": "text"})
+
+
+def test_example_without_a_field_the_layout_reads_is_named_in_the_error() -> None:
+    prompt = FewShotPrompt([FRUITS[0], {"input": "kale"}])
+    with pytest.raises(TemplateRenderError, match="example 2 has no field 'output'") as info:
+        prompt.render(input="kiwi")
+    assert info.value.template.endswith("few_shot.jinja")
