@@ -4,43 +4,32 @@ from __future__ import annotations
 
 import pytest
 import torch
+from structured_support import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.errors import ConstraintError
 from promptcraft.structured import (
-    Constraint,
-    TokenAutomaton,
     choices,
-    compile_constraint,
     json_schema,
     regex,
 )
 
 
-def _compile(backend: LocalBackend, constraint: Constraint) -> TokenAutomaton:
-    return compile_constraint(
-        constraint,
-        backend.tokenizer,
-        vocab_size=backend.decoder.config.vocab_size,
-        eos_ids=sorted(backend.generator.eos_ids),
-    )
-
-
 def test_compiled_automata_are_cached_per_tokenizer_and_pattern(bundled: LocalBackend) -> None:
-    first = _compile(bundled, regex("[0-9]{4}"))
-    assert _compile(bundled, regex("[0-9]{4}")) is first
-    assert _compile(bundled, regex("[0-9]{5}")) is not first
+    first = compile_on(bundled, regex("[0-9]{4}"))
+    assert compile_on(bundled, regex("[0-9]{4}")) is first
+    assert compile_on(bundled, regex("[0-9]{5}")) is not first
 
 
 def test_control_tokens_are_never_allowed(bundled: LocalBackend) -> None:
-    automaton = _compile(bundled, regex(".{1,40}"))
+    automaton = compile_on(bundled, regex(".{1,40}"))
     mask = automaton.allowed(automaton.start, 100)
     specials = list(bundled.tokenizer.special_tokens.values())
     assert mask.dtype == torch.bool and not mask[specials].any()
 
 
 def test_eos_is_allowed_only_once_the_output_is_complete(bundled: LocalBackend) -> None:
-    automaton = _compile(bundled, choices(["yes", "no"]))
+    automaton = compile_on(bundled, choices(["yes", "no"]))
     eos = sorted(bundled.generator.eos_ids)
     start = automaton.start
     assert not automaton.allowed(start, 100)[eos].any()
@@ -52,7 +41,7 @@ def test_eos_is_allowed_only_once_the_output_is_complete(bundled: LocalBackend) 
 
 
 def test_a_tight_budget_allows_only_tokens_that_can_still_finish(bundled: LocalBackend) -> None:
-    automaton = _compile(bundled, regex("x|[a-z]{5,40}"))
+    automaton = compile_on(bundled, regex("x|[a-z]{5,40}"))
     start = automaton.start
     loose = automaton.allowed(start, 100)
     tight = automaton.allowed(start, 1)
@@ -64,13 +53,13 @@ def test_a_tight_budget_allows_only_tokens_that_can_still_finish(bundled: LocalB
 
 
 def test_min_tokens_is_the_shortest_complete_output(bundled: LocalBackend) -> None:
-    automaton = _compile(bundled, regex("[a-z]{6}"))
+    automaton = compile_on(bundled, regex("[a-z]{6}"))
     shortest = automaton.min_tokens
     assert 1 <= shortest <= 6
 
 
 def test_a_forbidden_token_cannot_advance_the_automaton(bundled: LocalBackend) -> None:
-    automaton = _compile(bundled, regex("[0-9]+"))
+    automaton = compile_on(bundled, regex("[0-9]+"))
     letter = bundled.tokenizer.encode("x")[0]
     with pytest.raises(ValueError, match="not allowed"):
         automaton.advance(automaton.start, letter)
@@ -79,7 +68,7 @@ def test_a_forbidden_token_cannot_advance_the_automaton(bundled: LocalBackend) -
 def test_regex_the_engine_cannot_compile_raises_constraint_error(bundled: LocalBackend) -> None:
     # Python's regex module accepts look-ahead; the automaton's engine does not.
     with pytest.raises(ConstraintError, match="regex constraint cannot be compiled"):
-        _compile(bundled, regex("(?=a)a"))
+        compile_on(bundled, regex("(?=a)a"))
 
 
 def test_json_schema_compiles_to_a_small_automaton(bundled: LocalBackend) -> None:
@@ -88,5 +77,5 @@ def test_json_schema_compiles_to_a_small_automaton(bundled: LocalBackend) -> Non
         "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
         "required": ["name", "age"],
     }
-    automaton = _compile(bundled, json_schema(schema))
+    automaton = compile_on(bundled, json_schema(schema))
     assert 0 < automaton.num_states < 1000

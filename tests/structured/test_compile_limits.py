@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from structured_support import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.errors import ConstraintError
 from promptcraft.structured import (
-    Constraint,
     TokenAutomaton,
     agenerate_structured,
     choices,
-    compile_constraint,
     generate_structured,
     json_schema,
     regex,
@@ -23,15 +22,6 @@ from promptcraft.structured import (
 from promptcraft.structured.pattern_atoms import can_match_char, expanded_size
 
 HUGE_STRING = {"type": "object", "properties": {"s": {"type": "string", "minLength": 100000}}}
-
-
-def _compile(backend: LocalBackend, constraint: Constraint) -> TokenAutomaton:
-    return compile_constraint(
-        constraint,
-        backend.tokenizer,
-        vocab_size=backend.decoder.config.vocab_size,
-        eos_ids=sorted(backend.generator.eos_ids),
-    )
 
 
 def _walk(backend: LocalBackend, automaton: TokenAutomaton, text: str) -> int | None:
@@ -48,7 +38,7 @@ def _walk(backend: LocalBackend, automaton: TokenAutomaton, text: str) -> int | 
 # A regression runs for hours (2^maxLength DFA states): fail it early instead.
 @pytest.mark.timeout(60)
 def test_a_root_level_string_schema_compiles_like_a_property(bundled: LocalBackend) -> None:
-    automaton = _compile(bundled, json_schema({"type": "string", "maxLength": 32}))
+    automaton = compile_on(bundled, json_schema({"type": "string", "maxLength": 32}))
     whole = _walk(bundled, automaton, '"' + "a" * 32 + '"')
     assert whole is not None and automaton.is_final(whole)
     assert _walk(bundled, automaton, '"' + "a" * 33) is None
@@ -59,13 +49,13 @@ def test_a_root_level_string_schema_compiles_like_a_property(bundled: LocalBacke
 def test_a_huge_min_length_is_refused_saying_what_to_lower(bundled: LocalBackend) -> None:
     # Compiled, it grew the process past 20 GB.
     with pytest.raises(ConstraintError, match="too large to compile") as info:
-        _compile(bundled, json_schema(HUGE_STRING))
+        compile_on(bundled, json_schema(HUGE_STRING))
     assert "minLength" in str(info.value) and info.value.kind == "json_schema"
 
 
 def test_a_huge_regex_repetition_is_refused(bundled: LocalBackend) -> None:
     with pytest.raises(ConstraintError, match="too large to compile") as info:
-        _compile(bundled, regex("[a-z]{20000}"))
+        compile_on(bundled, regex("[a-z]{20000}"))
     assert info.value.kind == "regex"
 
 
@@ -77,7 +67,7 @@ def test_nested_counts_multiply_in_the_size_estimate() -> None:
 
 def test_hundreds_of_choices_are_not_refused(bundled: LocalBackend) -> None:
     options = [f"category number {i}" for i in range(500)]
-    automaton = _compile(bundled, choices(options))
+    automaton = compile_on(bundled, choices(options))
     state = _walk(bundled, automaton, "category number 321")
     assert state is not None and automaton.is_final(state)
 

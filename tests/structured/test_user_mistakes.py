@@ -9,13 +9,13 @@ import asyncio
 import pytest
 import regex as regex_module
 from pydantic import BaseModel, Field
+from structured_support import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.errors import ConstraintError, InvalidRequestError
 from promptcraft.structured import (
     agenerate_structured,
     choices,
-    compile_constraint,
     generate_structured,
     regex,
 )
@@ -26,25 +26,16 @@ class City(BaseModel):
     population: int
 
 
-def _compile(backend: LocalBackend, pattern: str) -> None:
-    compile_constraint(
-        regex(pattern),
-        backend.tokenizer,
-        vocab_size=backend.decoder.config.vocab_size,
-        eos_ids=sorted(backend.generator.eos_ids),
-    )
-
-
 def test_a_regex_that_matches_only_the_empty_output_is_refused(bundled: LocalBackend) -> None:
     with pytest.raises(ConstraintError, match="matches only the empty output"):
         regex("^$")
     with pytest.raises(ConstraintError, match="matches only the empty output"):
-        _compile(bundled, "(?:)")
+        compile_on(bundled, regex("(?:)"))
 
 
 def test_a_regex_that_matches_nothing_is_refused_saying_so(bundled: LocalBackend) -> None:
     with pytest.raises(ConstraintError, match="the pattern matches nothing"):
-        _compile(bundled, r"x[^\s\S]")
+        compile_on(bundled, regex(r"x[^\s\S]"))
 
 
 def test_anchors_around_a_regex_do_not_stop_constrained_decoding(bundled: LocalBackend) -> None:
