@@ -72,12 +72,13 @@ def _group_colors(variants: list[VariantResult]) -> dict[str, str]:
 def _bars(ax: Any, report: EvalReport, colors: dict[str, str]) -> None:
     variants = report.variants
     ys = list(range(len(variants)))[::-1]
-    means = [v.score.mean for v in variants]
+    # A variant with no scored item has no bar (and says so in its label).
+    means = [v.score.mean or 0.0 for v in variants]
     # A bootstrap interval can sit a rounding error past its mean; matplotlib refuses
     # negative error bars.
     errors = [
-        [max(0.0, v.score.mean - v.score.low) for v in variants],
-        [max(0.0, v.score.high - v.score.mean) for v in variants],
+        [0.0 if v.score.mean is None else max(0.0, v.score.mean - v.score.low) for v in variants],
+        [0.0 if v.score.mean is None else max(0.0, v.score.high - v.score.mean) for v in variants],
     ]
     several = len({v.backend for v in variants}) > 1
     ax.barh(
@@ -89,7 +90,8 @@ def _bars(ax: Any, report: EvalReport, colors: dict[str, str]) -> None:
         capsize=3,
         height=0.6,
     )
-    ax.set_yticks(ys, [v.name for v in variants], fontsize=8)
+    labels = [v.name + (" (no score)" if v.score.mean is None else "") for v in variants]
+    ax.set_yticks(ys, labels, fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("score")
     ax.set_title("score per variant")
@@ -105,7 +107,7 @@ def _k_curves(variants: list[VariantResult]) -> dict[str, tuple[Curve, int]]:
     grouped: dict[str, dict[int, list[VariantResult]]] = defaultdict(lambda: defaultdict(list))
     several = len({v.backend for v in variants}) > 1
     for v in variants:
-        if v.k is None or v.strategy is None:
+        if v.k is None or v.strategy is None or v.score.mean is None:
             continue
         grouped[_group(v, several)][v.k].append(v)
     curves: dict[str, tuple[Curve, int]] = {}
@@ -117,9 +119,9 @@ def _k_curves(variants: list[VariantResult]) -> dict[str, tuple[Curve, int]]:
             runs = by_k[k]
             if len(runs) == 1:
                 s = runs[0].score
-                points.append((k, s.mean, s.low, s.high))
+                points.append((k, s.mean or 0.0, s.low, s.high))
             else:  # several seeds: their average, and the range of their means
-                means = [r.score.mean for r in runs]
+                means = [r.score.mean or 0.0 for r in runs]
                 points.append((k, sum(means) / len(means), min(means), max(means)))
         curves[label] = (points, max(len(runs) for runs in by_k.values()))
     return curves
@@ -138,6 +140,8 @@ def _curves(
         ax.plot(ks, [p[1] for p in points], marker="o", label=label, color=color)
         ax.fill_between(ks, [p[2] for p in points], [p[3] for p in points], alpha=0.15, color=color)
     for reference in references:  # variants without k (a prefix prompt): a level to beat
+        if reference.score.mean is None:
+            continue
         ax.axhline(reference.score.mean, linestyle="--", linewidth=1, color="#777777")
         ax.annotate(
             reference.name,

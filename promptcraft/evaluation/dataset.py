@@ -54,9 +54,11 @@ def load_dataset(
     expected_key: str = "expected",
     limit: int | None = None,
 ) -> list[DataRow]:
-    """The rows of a JSONL file (a path) or of a list of mappings. ``limit`` keeps the first
-    rows only. An empty or malformed dataset raises :class:`~promptcraft.errors.DatasetError`
-    naming the file and line."""
+    """The rows of a JSONL file (a path) or of a list of mappings. ``limit`` (1 or more) keeps
+    the first rows only. An empty or malformed dataset raises
+    :class:`~promptcraft.errors.DatasetError` naming the file and line."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise DatasetError(f"limit keeps the first N rows: give N of 1 or more, not {limit!r}")
     if isinstance(data, (str, Path)):
         rows = list(_read_jsonl(Path(data)))
         shown: str | None = str(data)

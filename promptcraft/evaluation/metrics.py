@@ -18,7 +18,9 @@
 ==========================  =================================================================
 
 A metric that raises on one row is recorded on that row (the run goes on); see
-:func:`~promptcraft.evaluation.run.evaluate`.
+:func:`~promptcraft.evaluation.run.evaluate`. A metric may define
+``check_template(name, template)``, which :func:`~promptcraft.evaluation.run.evaluate` calls
+for every template before generating, to refuse one it can never score.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
+import numbers
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -157,6 +161,15 @@ class Choice:
         self.choices = choices
         self.name = "choice" + (":" + ",".join(choices) if choices else "")
 
+    def check_template(self, name: str, template: Any) -> None:
+        """Refuse, before any generation, a template this metric has no choices for."""
+        spec = getattr(template, "output", None)
+        if not self.choices and not (spec is not None and spec.choices):
+            raise EvaluationError(
+                f"the choice metric needs choices, and template {name!r} declares none: add "
+                "`output: {choices: [...]}` to it, or write the metric as choice:A,B,..."
+            )
+
     def score(self, output: str, expected: Any, context: ScoringContext) -> MetricResult:
         choices = self.choices
         if choices is None and context.output_spec is not None:
@@ -220,17 +233,26 @@ class PythonMetric:
         self.function = function
         self.name: str = name or str(getattr(function, "__name__", "python"))
         try:
-            parameters = inspect.signature(function).parameters.values()
-            positional = [
-                p
-                for p in parameters
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-            ]
-            self._with_inputs = len(positional) >= 3 or any(
-                p.kind == p.VAR_POSITIONAL for p in positional
-            )
+            signature = inspect.signature(function)
         except (TypeError, ValueError):  # a builtin without a signature
             self._with_inputs = False
+            return
+        positional = [
+            p
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        self._with_inputs = len(positional) >= 3 or any(
+            p.kind == p.VAR_POSITIONAL for p in positional
+        )
+        arguments = ("output", "expected", "inputs") if self._with_inputs else ("output", "x")
+        try:
+            signature.bind(*arguments)
+        except TypeError:
+            raise EvaluationError(
+                f"metric {self.name!r} cannot be called as {self.name}(output, expected) or "
+                f"{self.name}(output, expected, inputs): its signature is {signature}"
+            ) from None
 
     def score(self, output: str, expected: Any, context: ScoringContext) -> MetricResult:
         args = (output, expected, context.inputs) if self._with_inputs else (output, expected)
@@ -242,14 +264,14 @@ def as_result(value: Any, name: str) -> MetricResult:
     wrong with it."""
     if isinstance(value, MetricResult):
         result = value
-    elif isinstance(value, (bool, int, float)):
+    elif isinstance(value, numbers.Real):  # bool, int, float, and numpy's numbers
         result = MetricResult(score=float(value))
     else:
         raise TypeError(
             f"metric {name!r} returned {type(value).__name__}; return a bool, a number in "
             "[0, 1] or a MetricResult"
         )
-    if not 0.0 <= result.score <= 1.0:
+    if math.isnan(result.score) or not 0.0 <= result.score <= 1.0:
         raise ValueError(f"metric {name!r} returned {result.score}, outside [0, 1]")
     return result
 

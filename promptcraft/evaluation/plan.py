@@ -21,11 +21,17 @@ from .execution import PendingRequest, run_requests
 from .response_cache import CachedCompletion, ResponseCache, backend_identity, request_key
 from .variants import Variant
 
-__all__ = ["EVAL_DEFAULTS", "Plan", "Slot", "answer_plan", "plan_variant"]
+__all__ = ["EVAL_DEFAULTS", "Plan", "Slot", "answer_plan", "is_greedy", "plan_variant"]
 
 # Evaluations compare prompts, so by default they decode greedily: the same prompt always
 # gets the same answer. A template's own defaults, then ``params``, override this.
 EVAL_DEFAULTS: dict[str, Any] = {"temperature": 0.0}
+
+
+def is_greedy(template: PromptTemplate, overrides: dict[str, Any]) -> bool:
+    """Whether the template decodes greedily in an evaluation (temperature 0): then every
+    repeat of a row gets the same answer."""
+    return {**EVAL_DEFAULTS, **template.defaults, **overrides}.get("temperature") == 0
 
 
 @dataclass
@@ -67,6 +73,8 @@ def plan_variant(
     template = variant.template
     identity = backend_identity(backend)
     base = {**EVAL_DEFAULTS, **template.defaults, **overrides}
+    # Greedy repeats share one request: a new seed would only buy the same answer again.
+    sampled = not is_greedy(template, overrides)
     tokenizer = getattr(backend, "tokenizer", None)
     for row in rows:
         inputs = _template_inputs(template, variant.template_name, row)
@@ -91,7 +99,7 @@ def plan_variant(
             prompt = rendered.text
         for r in range(repeat):
             call = dict(base)
-            if repeat > 1:
+            if repeat > 1 and sampled:
                 call["seed"] = int(call.get("seed") or 0) + r
             full = merge_params(call, {}).model_dump(mode="json")
             key = request_key(identity, prompt, full)

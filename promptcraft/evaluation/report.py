@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import EvaluationError
 from .stats import Interval
 
 __all__ = ["EvalReport", "ItemResult", "VariantResult"]
@@ -98,8 +99,15 @@ class EvalReport(BaseModel):
         raise KeyError(f"no variant {name!r}; variants: {', '.join(v.name for v in self.variants)}")
 
     def best(self) -> VariantResult:
-        """The variant with the highest mean score (the first one on ties)."""
-        return max(self.variants, key=lambda v: v.score.mean)
+        """The variant with the highest mean score (the first one on ties); variants with no
+        scored item do not compete. :class:`~promptcraft.errors.EvaluationError` when none has a
+        score."""
+        scored = [v for v in self.variants if v.score.mean is not None]
+        if not scored:
+            raise EvaluationError(
+                "no variant has a score: the metric could not score any item (see items[i].error)"
+            )
+        return max(scored, key=lambda v: v.score.mean or 0.0)
 
     def items_of(self, name: str) -> list[ItemResult]:
         """The items of one variant, in dataset order."""

@@ -6,7 +6,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .report import EvalReport
+    from .report import EvalReport, VariantResult
 
 __all__ = ["build_table", "markdown_table", "print_table", "table_text"]
 
@@ -27,15 +27,15 @@ def build_table(report: EvalReport) -> Any:
     table.add_column("variant", min_width=20, overflow="fold")
     for header in ("score", "95% CI", "n", "err", "tok in", "tok out", "sec"):
         table.add_column(header, justify="right", no_wrap=True)
-    best = report.best().name if report.variants else None
+    best = _best_name(report)
     for variant in report.variants:
-        score = f"{variant.score.mean:.1%}"
+        score = _score(variant.score.mean, "{:.1%}")
         if variant.name == best and len(report.variants) > 1:
             score = f"[bold]{score}[/bold]"
         table.add_row(
             variant.name,
             score,
-            f"{variant.score.low * 100:.0f}–{variant.score.high * 100:.0f}%",
+            _interval(variant, "{:.0f}–{:.0f}%", percent=True),
             str(variant.score.n),
             str(variant.errors) if variant.errors else "",
             f"{variant.prompt_tokens:,}",
@@ -71,14 +71,33 @@ def markdown_table(report: EvalReport) -> str:
     ]
     for v in report.variants:
         lines.append(
-            f"| {v.name} | {v.score.mean:.1%} | {v.score.low:.1%} – {v.score.high:.1%} | "
+            f"| {v.name} | {_score(v.score.mean, '{:.1%}')} | "
+            f"{_interval(v, '{:.1%} – {:.1%}')} | "
             f"{v.score.n} | {v.errors} | {v.prompt_tokens:,} | {v.completion_tokens:,} | "
             f"{v.seconds:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def _best_name(report: EvalReport) -> str | None:
+    scored = [v for v in report.variants if v.score.mean is not None]
+    return report.best().name if scored else None
+
+
+def _score(mean: float | None, form: str) -> str:
+    """The mean, or a dash when no item was scored."""
+    return "–" if mean is None else form.format(mean)
+
+
+def _interval(variant: VariantResult, form: str, *, percent: bool = False) -> str:
+    score = variant.score
+    if score.mean is None:
+        return "–"
+    scale = 100 if percent else 1
+    return form.format(score.low * scale, score.high * scale)
+
+
 def _methods(report: EvalReport) -> str:
-    methods = sorted({v.score.method for v in report.variants})
+    methods = sorted({v.score.method for v in report.variants if v.score.mean is not None})
     names = {"wilson": "Wilson", "bootstrap": "bootstrap over items"}
     return ", ".join(names.get(m, m) for m in methods) or "none"

@@ -4,8 +4,14 @@ interrupted one resumes where it stopped.
 A completion is stored under the SHA-256 of (backend identity, rendered prompt, every
 generation parameter). The backend identity names the model precisely: for a local model it
 includes a fingerprint of its weights, so a retrained checkpoint with the same name does not
-reuse old answers. Each completion is committed as soon as it is generated. Failed
-generations are not stored, so a re-run tries them again.
+reuse old answers (an adapter's prefix counts as weights). Each completion is committed as
+soon as it is generated. Failed generations are not stored, so a re-run tries them again.
+
+Several runs may share one cache file at once (SQLite's write-ahead log; each waits for the
+others' short writes). A file that is not a cache (corrupt, or another program's database)
+is refused with an :class:`~promptcraft.errors.EvaluationError` naming it, and never written
+to; a record this version cannot read is a miss, generated again and replaced. If the cache
+cannot be read or written mid-run (a full disk), the run goes on with a warning, uncached.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import hashlib
 import json
 import sqlite3
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..errors import EvaluationError
 from ..generation_types import Usage
 
 __all__ = ["CachedCompletion", "ResponseCache", "backend_identity", "request_key"]
@@ -31,6 +39,10 @@ CREATE TABLE IF NOT EXISTS completions (
     created REAL NOT NULL DEFAULT (julianday('now'))
 )
 """
+_COLUMNS = {"key", "backend", "record"}
+# PRAGMA user_version of the file; 0 in caches written before it was set (the same layout).
+_VERSION = 1
+_BUSY_SECONDS = 60.0  # how long a write waits for another run writing the same file
 
 
 class CachedCompletion(BaseModel):
@@ -51,30 +63,103 @@ class ResponseCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._warned = False
+        if self.path != ":memory:":
+            if Path(self.path).is_dir():
+                raise self._error("is a folder; give a file, such as eval.sqlite")
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise self._error(f"cannot create its folder: {exc.strerror or exc}") from None
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=_BUSY_SECONDS)
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot open it: {exc}") from None
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise self._error(
+                f"cannot be used as a cache ({exc}): if it is corrupt or not a cache, delete "
+                "it, or give another cache file"
+            ) from None
+        except EvaluationError:
+            self._db.close()
+            raise
+
+    def _prepare(self) -> None:
+        """Check the file is a cache of ours (or new), then create the table."""
+        tables = {
+            row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if tables and "completions" not in tables:
+            raise self._error(
+                f"is a SQLite database of something else (tables: {', '.join(sorted(tables))}), "
+                "not a response cache; give another file for the cache"
+            )
+        if "completions" in tables:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(completions)")}
+            if version > _VERSION or not columns >= _COLUMNS:
+                raise self._error(
+                    f"is a response cache of another promptcraft version (format {version}, "
+                    f"this one writes {_VERSION}); delete it, or give another cache file"
+                )
         # WAL: a reader (a report from another process) does not block the writing run.
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        if version != _VERSION:
+            self._db.execute(f"PRAGMA user_version = {_VERSION}")
         self._db.commit()
 
+    def _error(self, problem: str) -> EvaluationError:
+        return EvaluationError(f"response cache {self.path} {problem}")
+
     def get(self, key: str) -> CachedCompletion | None:
+        """The completion stored under ``key``; None when there is none, or when its record
+        cannot be read (written by another version): it is generated again. A file that
+        cannot be read at all warns once, as :meth:`put` does."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT record FROM completions WHERE key = ?", (key,)
-            ).fetchone()
-        return None if row is None else CachedCompletion.model_validate_json(row[0])
+            try:
+                row = self._db.execute(
+                    "SELECT record FROM completions WHERE key = ?", (key,)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                self._failed("read", exc)
+                return None
+        if row is None:
+            return None
+        try:
+            return CachedCompletion.model_validate_json(row[0])
+        except ValidationError:
+            return None
 
     def put(self, key: str, backend: str, completion: CachedCompletion) -> None:
+        """Store ``completion`` under ``key`` at once. A write that fails (a full disk, a file
+        locked too long) warns once and the run goes on without caching: losing the cache
+        must not lose the run."""
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO completions (key, backend, record) VALUES (?, ?, ?)",
-                (key, backend, completion.model_dump_json()),
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO completions (key, backend, record) VALUES (?, ?, ?)",
+                    (key, backend, completion.model_dump_json()),
+                )
+                self._db.commit()
+            except sqlite3.Error as exc:
+                self._failed("store", exc)
+
+    def _failed(self, doing: str, exc: sqlite3.Error) -> None:
+        """Warn, once per cache, that it cannot be used; the run goes on without it."""
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"response cache {self.path}: cannot {doing} completions ({exc}); the run "
+                "goes on, generating what the cache cannot give and not caching it",
+                RuntimeWarning,
+                stacklevel=3,
             )
-            self._db.commit()
 
     def __len__(self) -> int:
         with self._lock:
@@ -119,7 +204,31 @@ def backend_identity(backend: Any) -> str:
         parts.append(_weights_fingerprint(decoder))
         parts.append(f"context={getattr(backend, 'max_context', '')}")
         parts.append(f"truncate={getattr(backend, 'truncate', '')}")
+        prefix = _kv_prefix(backend)
+        if prefix is not None:  # a prompt- or prefix-tuning adapter: part of the model
+            parts.append(f"prefix={_prefix_fingerprint(prefix)}")
     return "|".join(parts)
+
+
+def _kv_prefix(backend: Any) -> Any:
+    """The keys and values a local backend puts before every prompt (an adapter), if any."""
+    generator = getattr(backend, "generator", None)
+    if generator is None or not getattr(generator, "kv_prefix_len", 0):
+        return None
+    prefix = getattr(generator, "kv_prefix", None)
+    if prefix is None:  # Generator exposes only the length; the cache holds the prefix
+        prefix = getattr(getattr(generator, "_cache", None), "prefix", None)
+    return prefix
+
+
+def _prefix_fingerprint(prefix: Any) -> str:
+    """A digest of every value of an adapter's keys and values (they are small)."""
+    digest = hashlib.sha256()
+    for tensor in (*prefix.keys, *prefix.values):
+        flat = tensor.detach().to("cpu").float().contiguous().reshape(-1)
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(flat.numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _weights_fingerprint(decoder: Any) -> str:

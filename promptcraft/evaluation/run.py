@@ -32,7 +32,7 @@ from ..params import GenerationParams
 from ..prompts.template import PromptTemplate
 from .dataset import load_dataset
 from .metrics import Metric, parse_metric
-from .plan import Plan, answer_plan, plan_variant
+from .plan import Plan, answer_plan, is_greedy, plan_variant
 from .report import EvalReport
 from .response_cache import ResponseCache
 from .scoring import score_slot, summarize
@@ -83,8 +83,10 @@ def evaluate(
       flight on a server.
 
     A row missing an input a template needs raises :class:`~promptcraft.errors.DatasetError`
-    (file and line) before anything is generated. A failed render or generation scores 0 on
-    its item; a metric that raises is recorded on the item, which is left out of the mean.
+    (file and line) before anything is generated; so do a metric that cannot score a
+    template and ``repeat`` with greedy decoding only. A failed render or generation scores 0
+    on its item; a metric that raises is recorded on the item, which is left out of the mean
+    (a variant with no scored item has no mean: ``score.mean`` is None).
     """
     started = time.perf_counter()
     if repeat < 1:
@@ -92,19 +94,24 @@ def evaluate(
     rows = load_dataset(data, expected_key=expected_key, limit=limit)
     scorer = parse_metric(metric)
     if scorer.needs_expected:
-        lacking = next((row for row in rows if not row.has_expected), None)
+        lacking = next((r for r in rows if not r.has_expected or r.expected is None), None)
         if lacking is not None:
-            raise lacking.error(
-                f"no {expected_key!r} field, which metric {scorer.name!r} needs "
-                f"(row fields: {', '.join(lacking.inputs) or 'none'})"
+            what = (
+                f"{expected_key!r} is null, and metric {scorer.name!r} needs an expected answer"
+                if lacking.has_expected
+                else f"no {expected_key!r} field, which metric {scorer.name!r} needs"
             )
+            raise lacking.error(f"{what} (row fields: {', '.join(lacking.inputs) or 'none'})")
     named = _load_templates(templates)
     selections = _selections(select, seeds)
+    overrides = _param_overrides(params)
+    _check_metric(scorer, named)
+    _check_repeat(repeat, named, overrides)
     loaded = _load_backends(backend, backends)
     labels = [label for label, _ in loaded] if len(loaded) > 1 else [""]
     grid = build_grid(named, selections, labels)
+    _check_variant_names(grid)
     by_label = {label: b for label, b in loaded} if len(loaded) > 1 else {"": loaded[0][1]}
-    overrides = _param_overrides(params)
 
     plan = Plan()
     for variant in grid:
@@ -149,6 +156,36 @@ def _load_templates(templates: TemplateLike | Sequence[TemplateLike]) -> list[tu
         raise EvaluationError("evaluate() needs at least one template")
     names = unique_names(t.name for t in loaded)
     return list(zip(names, loaded, strict=True))
+
+
+def _check_metric(scorer: Metric, named: list[tuple[str, Any]]) -> None:
+    """Let the metric refuse, before any generation, a template it can never score."""
+    check = getattr(scorer, "check_template", None)
+    if callable(check):
+        for name, template in named:
+            check(name, template)
+
+
+def _check_variant_names(grid: Sequence[Any]) -> None:
+    """Items are matched to their variant by name: two variants of one name would share (and
+    mix) their items."""
+    seen: set[str] = set()
+    for variant in grid:
+        if variant.name in seen:
+            raise EvaluationError(
+                f"two variants are both named {variant.name!r} (a template's name, then its "
+                "selection's label): rename one of the templates"
+            )
+        seen.add(variant.name)
+
+
+def _check_repeat(repeat: int, named: list[tuple[str, Any]], overrides: dict[str, Any]) -> None:
+    if repeat > 1 and all(is_greedy(template, overrides) for _, template in named):
+        raise EvaluationError(
+            f"repeat={repeat} with greedy decoding (temperature 0) gives the same answer every "
+            "time; sample with a temperature above 0 (params={'temperature': 0.7}, or "
+            "--temperature 0.7), or run once"
+        )
 
 
 def _load_template(ref: TemplateLike) -> PromptTemplate:

@@ -3,7 +3,9 @@
 Pass/fail scores get the Wilson score interval: unlike the normal approximation it stays
 inside [0, 1] and is not degenerate at 0% or 100%, which small evaluations hit often.
 Fractional scores (partial credit, or an item's mean over repeats) get a seeded percentile
-bootstrap over items, so the interval is the same on every run.
+bootstrap over items, so the interval is the same on every run. One item says nothing about
+the spread of scores, so a bootstrap over one item is the whole range [0, 1], and no items at
+all give no mean (``None``).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ _Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 
 
 class Interval(BaseModel):
-    """A mean and its 95% confidence interval; ``method`` is ``wilson`` or ``bootstrap``."""
+    """A mean and its 95% confidence interval; ``method`` is ``wilson`` or ``bootstrap``, or
+    ``none`` when no item was scored (``n`` 0): then ``mean`` is None and the interval
+    [0, 1]."""
 
     model_config = ConfigDict(frozen=True)
 
-    mean: float
+    mean: float | None
     low: float
     high: float
     n: int
@@ -46,9 +50,10 @@ def wilson_interval(successes: int, n: int, z: float = _Z95) -> tuple[float, flo
 def bootstrap_interval(
     scores: Sequence[float], *, resamples: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
-    """The 2.5th and 97.5th percentiles of the mean over ``resamples`` resamples."""
+    """The 2.5th and 97.5th percentiles of the mean over ``resamples`` resamples; [0, 1] for
+    fewer than two scores (resampling one score would claim a certainty it cannot have)."""
     n = len(scores)
-    if n == 0:
+    if n < 2:
         return 0.0, 1.0
     rng = random.Random(seed)
     means = sorted(sum(rng.choices(scores, k=n)) / n for _ in range(resamples))
@@ -57,9 +62,11 @@ def bootstrap_interval(
 
 def mean_interval(scores: Sequence[float]) -> Interval:
     """The mean of ``scores`` with its interval: Wilson when every score is 0 or 1,
-    bootstrap otherwise."""
+    bootstrap otherwise; no mean for no scores."""
     n = len(scores)
-    mean = sum(scores) / n if n else 0.0
+    if n == 0:
+        return Interval(mean=None, low=0.0, high=1.0, n=0, method="none")
+    mean = sum(scores) / n
     if all(s in (0.0, 1.0) for s in scores):
         low, high = wilson_interval(round(sum(scores)), n)
         return Interval(mean=mean, low=low, high=high, n=n, method="wilson")

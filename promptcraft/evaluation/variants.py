@@ -93,6 +93,11 @@ def parse_selection(text: str, *, seeds: Sequence[int] = (0,)) -> list[Selection
             raise EvaluationError(f"selection {text!r}: a token budget must be above 0")
         return [Selection(strategy="within_budget", max_prompt_tokens=v) for v in values]
     if strategy == "random_k":
+        if not seeds:
+            raise EvaluationError(
+                f"selection {text!r}: random_k makes one variant per seed, and no seeds were "
+                "given; give at least one (seeds=[0] / --seeds 0)"
+            )
         return [Selection(strategy="random_k", k=k, seed=s) for k in values for s in seeds]
     return [Selection(strategy=strategy, k=k) for k in values]  # type: ignore[arg-type]
 
@@ -165,12 +170,18 @@ def with_selection(template: PromptTemplate, selection: Selection) -> PromptTemp
 
 
 def unique_names(names: Iterable[str]) -> list[str]:
-    """Names made unique by suffixing repeats: ``a``, ``a#2``, ``a#3``."""
-    seen: dict[str, int] = {}
+    """Names made unique by suffixing repeats: ``a``, ``a#2``, ``a#3`` (skipping a suffix
+    that is already some other name)."""
+    given = list(names)
+    taken: set[str] = set()
     out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    for name in given:
+        unique, n = name, 1
+        while unique in taken or (unique != name and unique in given):
+            n += 1
+            unique = f"{name}#{n}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 

@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "TuningConfig": "promptcraft.tuning.trainer",
     "TuningExample": "promptcraft.tuning.data",
     "read_examples": "promptcraft.tuning.data",
+    "TuningInterrupted": "promptcraft.tuning.api",
     "TuningReport": "promptcraft.tuning.api",
     "run_tuning": "promptcraft.tuning.api",
     "tune": "promptcraft.tuning.api",
@@ -36,6 +37,7 @@ __all__ = [
     "AdapterInfo",
     "TuningConfig",
     "TuningExample",
+    "TuningInterrupted",
     "TuningMethod",
     "TuningReport",
     "compare_methods",
@@ -52,7 +54,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .adapter import Adapter, AdapterInfo, load_adapter, model_fingerprint
-    from .api import TuningReport, run_tuning, tune
+    from .api import TuningInterrupted, TuningReport, run_tuning, tune
     from .compare import compare_methods, comparison_table, plot_comparison
     from .data import TuningExample, read_examples
     from .methods import METHODS, TuningMethod

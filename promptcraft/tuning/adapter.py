@@ -1,8 +1,10 @@
 """Adapters: a tuned method's tensors in one small safetensors file, and how they load.
 
 The file's metadata (``AdapterInfo``, as JSON under the ``promptcraft`` key) names the
-method, the base model's fingerprint and the template it was trained with. Loading refuses an
-adapter whose base model is not the one at hand: its tensors would be meaningless there.
+method, the base model's fingerprint and architecture, the template it was trained with, and
+a checksum of the tensors. Loading refuses an adapter whose base model is not the one at hand
+(its tensors would be meaningless there), a file whose tensors do not match their checksum
+(corrupted on disk or in transfer), and tensors that are not the ones its method saves.
 
 - ``prompt``: the virtual-token embeddings; their keys and values are computed once at load.
 - ``prefix``: the per-layer keys and values themselves.
@@ -16,7 +18,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,7 +29,7 @@ from ..errors import AdapterError
 from ..nn.generate import Generator
 from ..nn.kv_cache import KVPrefix
 from ..nn.model import Decoder
-from .methods import TuningMethod, kv_prefix_of_embeddings
+from .methods import TuningMethod, kv_prefix_of_embeddings, trained_weight_names
 
 if TYPE_CHECKING:
     from ..backends.local import LocalBackend
@@ -36,11 +38,14 @@ __all__ = [
     "ADAPTER_SUFFIX",
     "Adapter",
     "AdapterInfo",
+    "adapter_path",
     "apply_adapter",
+    "architecture",
     "attach_adapter",
     "load_adapter",
     "model_fingerprint",
     "save_adapter",
+    "tensors_checksum",
 ]
 
 ADAPTER_SUFFIX = ".safetensors"
@@ -57,6 +62,9 @@ class AdapterInfo(BaseModel):
     method: TuningMethod
     base_model: str
     base_model_hash: str
+    # What the base model computes with besides its weights (see ``architecture``); None in
+    # adapters written before it was recorded.
+    base_model_config: dict[str, Any] | None = None
     template: str
     template_path: str | None = None
     template_hash: str
@@ -71,6 +79,9 @@ class AdapterInfo(BaseModel):
     val_exact_match_before: float | None = None
     val_exact_match: float | None = None
     seed: int
+    interrupted: bool = False  # training was stopped (Ctrl-C); these are its best tensors
+    # sha256 of the tensors (see ``tensors_checksum``); None in adapters written before it was
+    tensors_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,18 +93,36 @@ class Adapter:
     tensors: dict[str, torch.Tensor]
 
 
+def adapter_path(path: str | os.PathLike[str]) -> Path:
+    """The file :func:`save_adapter` writes for ``path``: ``.safetensors`` appended when
+    missing."""
+    target = Path(path)
+    if target.suffix != ADAPTER_SUFFIX:
+        target = target.with_name(target.name + ADAPTER_SUFFIX)
+    return target
+
+
 def save_adapter(
     path: str | os.PathLike[str], tensors: dict[str, torch.Tensor], info: AdapterInfo
 ) -> Path:
     """Write ``tensors`` (float32, contiguous) and ``info`` to ``path`` (``.safetensors`` is
-    appended when missing); return the path written."""
-    target = Path(path)
-    if target.suffix != ADAPTER_SUFFIX:
-        target = target.with_name(target.name + ADAPTER_SUFFIX)
+    appended when missing), with the tensors' checksum; return the path written."""
+    target = adapter_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     stored = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in tensors.items()}
+    info = info.model_copy(update={"tensors_sha256": tensors_checksum(stored)})
     save_file(stored, str(target), metadata={_METADATA_KEY: info.model_dump_json()})
     return target
+
+
+def tensors_checksum(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return "sha256:" + digest.hexdigest()
 
 
 def load_adapter(path: str | os.PathLike[str]) -> Adapter:
@@ -119,14 +148,39 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
             path=shown,
         )
     try:
-        info = AdapterInfo.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
-        raise AdapterError(f"adapter {shown} has malformed metadata: {exc}", path=shown) from None
-    if info.format != _FORMAT:
+        fields = json.loads(raw)
+    except ValueError as exc:
         raise AdapterError(
-            f"adapter {shown} has format {info.format!r}; this promptcraft reads {_FORMAT!r}",
+            f"adapter {shown} has malformed metadata (not JSON: {exc})", path=shown
+        ) from None
+    if isinstance(fields, dict) and fields.get("format", _FORMAT) != _FORMAT:
+        raise AdapterError(
+            f"adapter {shown} has format {fields['format']!r}; this promptcraft reads {_FORMAT!r}",
             path=shown,
         )
+    try:
+        info = AdapterInfo.model_validate(fields)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"]) or "metadata"
+        raise AdapterError(
+            f"adapter {shown} has malformed metadata: {field}: {problem['msg']}", path=shown
+        ) from None
+    if info.tensors_sha256 is not None and tensors_checksum(tensors) != info.tensors_sha256:
+        raise AdapterError(
+            f"adapter {shown} is corrupt: its tensors do not match the checksum written with "
+            "them (the file changed after promptcraft tune saved it); copy it again or tune a "
+            "new one",
+            path=shown,
+        )
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise AdapterError(
+                f"adapter {shown}: tensor {name!r} holds NaN or infinite values; tune it again "
+                "(with a lower learning rate)",
+                path=shown,
+                tensor=name,
+            )
     return Adapter(path=source, info=info, tensors=tensors)
 
 
@@ -135,6 +189,7 @@ def apply_adapter(adapter: Adapter, model: Decoder, generator: Generator) -> Non
     KV cache of every sequence; weights replace the model's own (in place). Raises
     :class:`AdapterError` if the adapter was trained on another base model."""
     info, shown = adapter.info, str(adapter.path)
+    _check_architecture(adapter, model)
     found = model_fingerprint(model)
     if found != info.base_model_hash:
         raise AdapterError(
@@ -143,8 +198,10 @@ def apply_adapter(adapter: Adapter, model: Decoder, generator: Generator) -> Non
             "base model it was trained on, or tune a new adapter for this one",
             path=shown,
         )
+    _check_tensor_names(adapter, model)
     if info.method == "prompt":
         embeddings = _tensor(adapter, "prompt.embeddings", (-1, model.config.dim))
+        _check_prefix_fits(adapter, model, embeddings.shape[0])
         generator.set_kv_prefix(kv_prefix_of_embeddings(model, embeddings))
     elif info.method == "prefix":
         generator.set_kv_prefix(_stored_prefix(adapter, model))
@@ -168,6 +225,103 @@ def attach_adapter(backend: LocalBackend, path: str | os.PathLike[str]) -> Adapt
     return adapter
 
 
+# The configuration fields that change what a model computes from its weights. The context
+# length is not among them: a prefix that fits is checked on its own.
+_ARCHITECTURE_FIELDS = (
+    "family",
+    "vocab_size",
+    "dim",
+    "n_layers",
+    "n_heads",
+    "n_kv_heads",
+    "head_dim",
+    "hidden_dim",
+    "norm_eps",
+    "activation",
+    "rope_theta",
+    "rope_scaling",
+    "qkv_bias",
+    "out_bias",
+    "mlp_bias",
+    "tie_word_embeddings",
+)
+
+
+def architecture(model: Decoder) -> dict[str, Any]:
+    """The configuration an adapter depends on besides the weights (normalisation epsilon,
+    RoPE base, activation, ...): two checkpoints with equal weights but a different one of
+    these compute different things."""
+    config = model.config.model_dump(mode="json")
+    return {name: config.get(name) for name in _ARCHITECTURE_FIELDS}
+
+
+def _check_architecture(adapter: Adapter, model: Decoder) -> None:
+    trained = adapter.info.base_model_config
+    if trained is None:  # an adapter from before the configuration was recorded
+        return
+    here = architecture(model)
+    differ = [name for name in _ARCHITECTURE_FIELDS if trained.get(name) != here[name]]
+    if differ:
+        changes = ", ".join(f"{n} {trained.get(n)!r} (here {here[n]!r})" for n in differ)
+        raise AdapterError(
+            f"adapter {adapter.path} was trained on base model {adapter.info.base_model!r} "
+            f"with another configuration: {changes}; load the base model it was trained on, "
+            "or tune a new adapter for this one",
+            path=str(adapter.path),
+        )
+
+
+def _expected_tensor_names(adapter: Adapter, model: Decoder) -> set[str]:
+    method, n_layers = adapter.info.method, model.config.n_layers
+    if method == "prompt":
+        return {"prompt.embeddings"}
+    if method == "prefix":
+        return {f"prefix.{i}.{part}" for i in range(n_layers) for part in ("keys", "values")}
+    if method == "top_layers":
+        layers = {n.split(".")[1] for n in adapter.tensors if n.startswith("layers.")}
+        top = len(layers) if 1 <= len(layers) <= n_layers else n_layers
+        return set(trained_weight_names(model, "top_layers", top_layers=top))
+    return set(trained_weight_names(model, method))
+
+
+def _check_tensor_names(adapter: Adapter, model: Decoder) -> None:
+    """The adapter holds exactly the tensors its method saves for this model."""
+    expected = _expected_tensor_names(adapter, model)
+    found = set(adapter.tensors)
+    if found == expected:
+        return
+    problems = []
+    missing, extra = sorted(expected - found), sorted(found - expected)
+    if missing:
+        problems.append(f"lacks {_names(missing)}")
+    if extra:
+        problems.append(
+            f"holds {_names(extra)}, which method {adapter.info.method!r} does not save"
+        )
+    raise AdapterError(
+        f"adapter {adapter.path} says its method is {adapter.info.method!r} but "
+        f"{' and '.join(problems)}: the file was not written for this method and model; tune "
+        "it again",
+        path=str(adapter.path),
+        tensor=(missing or extra)[0],
+    )
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _check_prefix_fits(adapter: Adapter, model: Decoder, length: int) -> None:
+    if length >= model.config.max_seq_len:
+        raise AdapterError(
+            f"adapter {adapter.path} puts {length} positions before every prompt, but the "
+            f"model's context is {model.config.max_seq_len}: nothing would be left for the "
+            "prompt",
+            path=str(adapter.path),
+        )
+
+
 def _stored_prefix(adapter: Adapter, model: Decoder) -> KVPrefix:
     config = model.config
     shape = (config.n_kv_heads, -1, config.head_dim)
@@ -181,22 +335,26 @@ def _stored_prefix(adapter: Adapter, model: Decoder) -> KVPrefix:
             f"adapter {adapter.path} has prefixes of different lengths {sorted(lengths)}",
             path=str(adapter.path),
         )
+    _check_prefix_fits(adapter, model, lengths.pop())
     return KVPrefix(keys=tuple(keys), values=tuple(values))
 
 
 def _replace_weights(adapter: Adapter, model: Decoder) -> None:
+    """Copy the adapter's weights over the model's, once every one of them is known to fit
+    (a bad tensor must not leave the model half replaced)."""
     params = dict(model.named_parameters())
+    for name in adapter.tensors:
+        param = params.get(name)
+        if param is None:
+            raise AdapterError(
+                f"adapter {adapter.path} holds tensor {name!r}, which the model lacks",
+                path=str(adapter.path),
+                tensor=name,
+            )
+        _tensor(adapter, name, tuple(param.shape))
     with torch.no_grad():
         for name, tensor in adapter.tensors.items():
-            param = params.get(name)
-            if param is None:
-                raise AdapterError(
-                    f"adapter {adapter.path} holds tensor {name!r}, which the model lacks",
-                    path=str(adapter.path),
-                    tensor=name,
-                )
-            _tensor(adapter, name, tuple(param.shape))
-            param.copy_(tensor)
+            params[name].copy_(tensor)
 
 
 def _tensor(adapter: Adapter, name: str, shape: tuple[int, ...]) -> torch.Tensor:

@@ -7,37 +7,46 @@
 
 :func:`run_tuning` does the same and returns the whole :class:`TuningReport` (trained
 parameters, time, validation loss and exact match before and after, adapter size).
+
+Ctrl-C stops training without losing it: the best tensors so far are saved as the adapter
+(marked ``interrupted`` in its metadata) and :class:`TuningInterrupted`, a
+``KeyboardInterrupt``, says where.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import random
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..errors import TuningConfigError
 from ..nn.checkpoint import load_model
 from ..nn.generate import Generator
 from ..nn.model import Decoder
 from ..paths import bundled_models_dir
 from ..tokenizer import Tokenizer
-from .adapter import AdapterInfo, model_fingerprint, save_adapter
+from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
 from .data import (
     TemplateRef,
     TuningData,
+    check_held_out,
     read_examples,
     resolve_template,
     split_examples,
 )
 from .encode import EncodedExample, encode_examples
-from .methods import TuningMethod, make_tuned_part
-from .trainer import TrainOutcome, TuningConfig, exact_match, train_part
+from .methods import METHODS, TuningMethod, make_tuned_part
+from .trainer import TrainLog, TrainOutcome, TuningConfig, exact_match, train_part
 
-__all__ = ["ModelRef", "TuningReport", "run_tuning", "tune"]
+__all__ = ["ModelRef", "TuningInterrupted", "TuningReport", "run_tuning", "tune"]
 
 ModelRef = str | os.PathLike[str] | tuple[Decoder, Tokenizer] | None
 
@@ -56,6 +65,16 @@ class TuningReport(BaseModel):
     test_exact_match: float | None = None
 
 
+class TuningInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a tuning run. ``report`` is the run so far, its adapter holding the
+    best tensors reached (exact match is not measured); None when training had not yet
+    improved on the start, so nothing was saved."""
+
+    def __init__(self, message: str, report: TuningReport | None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 def tune(
     method: TuningMethod = "prompt",
     *,
@@ -64,6 +83,7 @@ def tune(
     model: ModelRef = None,
     out: str | os.PathLike[str] | None = None,
     config: TuningConfig | None = None,
+    on_eval: Callable[[TrainLog], None] | None = None,
     **options: Any,
 ) -> Path:
     """Tune the local model on ``data`` with ``method`` and save an adapter; return its path.
@@ -77,11 +97,23 @@ def tune(
     - ``model``: a checkpoint directory, ``(decoder, tokenizer)``, or None for the bundled
       model. A loaded decoder is trained in place by the weight methods.
     - ``out``: the adapter file (default ``adapters/<template>-<method>.safetensors``).
+    - ``on_eval``: called with each validation's :class:`TrainLog` (step, losses, speed).
     - ``options``: :class:`TuningConfig` fields (``virtual_tokens``, ``lr``, ``max_epochs``,
       ``max_seconds``, ``seed``, ``val_fraction``, ``progress``, ...).
+
+    Bad data raises :class:`~promptcraft.errors.TuningDataError` (file and line), a bad option
+    :class:`~promptcraft.errors.TuningConfigError` (its name), both before training. Ctrl-C
+    saves the best adapter so far and raises :class:`TuningInterrupted`.
     """
     report = run_tuning(
-        method, data=data, template=template, model=model, out=out, config=config, **options
+        method,
+        data=data,
+        template=template,
+        model=model,
+        out=out,
+        config=config,
+        on_eval=on_eval,
+        **options,
     )
     return report.adapter
 
@@ -95,26 +127,44 @@ def run_tuning(
     out: str | os.PathLike[str] | None = None,
     config: TuningConfig | None = None,
     test_data: TuningData | None = None,
+    on_eval: Callable[[TrainLog], None] | None = None,
     **options: Any,
 ) -> TuningReport:
     """:func:`tune`, returning the full report. ``test_data`` (never trained or early-stopped
-    on) adds exact match on it before and after."""
-    settings = (config or TuningConfig()).model_copy(update=options)
-    settings = TuningConfig.model_validate(settings.model_dump())
+    on, and refused if it repeats a training input) adds exact match on it before and
+    after."""
+    if method not in METHODS:
+        raise TuningConfigError(
+            f"unknown method {method!r}; use one of {', '.join(METHODS)}", field="method"
+        )
+    settings = _settings(config, options)
     prompt_template = resolve_template(template)
+    target = _target(out, prompt_template.name, method)
     examples = read_examples(data)
     tests = read_examples(test_data) if test_data is not None else []
+    check_held_out(tests, examples)
     decoder, tokenizer, base_name = _load(model)
     fingerprint = model_fingerprint(decoder)  # before any weight can change
     generator = Generator(decoder, tokenizer)
     reserved = settings.virtual_tokens if method in ("prompt", "prefix") else 0
+    if reserved >= decoder.config.max_seq_len:
+        raise TuningConfigError(
+            f"{reserved} virtual tokens leave no room in the model's context of "
+            f"{decoder.config.max_seq_len} tokens; use fewer (the default is 16)",
+            field="virtual_tokens",
+        )
 
     train_examples, val_examples = split_examples(examples, settings.val_fraction, settings.seed)
     train = encode_examples(train_examples, prompt_template, generator, reserved=reserved)
     val = encode_examples(val_examples, prompt_template, generator, reserved=reserved)
     test = encode_examples(tests, prompt_template, generator, reserved=reserved)
-    before = exact_match(generator, val)
-    test_before = exact_match(generator, test) if test else None
+    show = settings.progress
+    before = exact_match(generator, val, progress=show, desc="exact match before (validation)")
+    test_before = (
+        exact_match(generator, test, progress=show, desc="exact match before (test)")
+        if test
+        else None
+    )
 
     init_ids = _init_ids(settings, train, tokenizer)
     torch.manual_seed(settings.seed)  # the prefix MLP's initialisation
@@ -125,15 +175,23 @@ def run_tuning(
         top_layers=settings.top_layers,
         prefix_hidden=settings.prefix_hidden,
     )
-    outcome = train_part(decoder, part, train, val, settings)
+    outcome = train_part(decoder, part, train, val, settings, on_eval=on_eval)
     generator.set_kv_prefix(part.kv_prefix(decoder))  # None for the weight methods
-    after = exact_match(generator, val)
-    test_after = exact_match(generator, test) if test else None
+    after = test_after = None
+    if not outcome.interrupted:  # else the user wants out: keep what was learned, measure no more
+        try:
+            after = exact_match(generator, val, progress=show, desc="exact match (validation)")
+            if test:
+                test_after = exact_match(generator, test, progress=show, desc="exact match (test)")
+        except KeyboardInterrupt:  # the trained tensors are kept all the same
+            after = test_after = None
+            outcome = outcome.model_copy(update={"interrupted": True})
 
     info = AdapterInfo(
         method=method,
         base_model=base_name,
         base_model_hash=fingerprint,
+        base_model_config=architecture(decoder),
         template=prompt_template.name,
         template_path=None
         if prompt_template.source_path is None
@@ -150,10 +208,17 @@ def run_tuning(
         val_exact_match_before=before,
         val_exact_match=after,
         seed=settings.seed,
+        interrupted=outcome.interrupted,
     )
-    target = Path(out) if out is not None else Path("adapters") / f"{prompt_template.name}-{method}"
+    if outcome.interrupted and not outcome.best_val_loss < outcome.first_val_loss:
+        message = (
+            f"tuning interrupted at step {outcome.steps}, before the validation loss improved "
+            f"on its start ({outcome.first_val_loss:.3f}): no adapter saved"
+        )
+        print(message, file=sys.stderr)
+        raise TuningInterrupted(message, None)
     path = save_adapter(target, part.adapter_tensors(), info)
-    return TuningReport(
+    report = TuningReport(
         adapter=path,
         adapter_bytes=path.stat().st_size,
         info=info,
@@ -162,6 +227,62 @@ def run_tuning(
         test_exact_match_before=test_before,
         test_exact_match=test_after,
     )
+    if outcome.interrupted:
+        message = (
+            f"tuning interrupted at step {outcome.steps}: saved the best adapter so far "
+            f"(validation loss {outcome.first_val_loss:.3f} -> {outcome.best_val_loss:.3f}) "
+            f"to {path}"
+        )
+        print(message, file=sys.stderr)
+        raise TuningInterrupted(message, report)
+    return report
+
+
+def _settings(config: TuningConfig | None, options: dict[str, Any]) -> TuningConfig:
+    """``config`` with ``options`` over it, validated; a :class:`TuningConfigError` names an
+    unknown option or the first bad value."""
+    known = list(TuningConfig.model_fields)
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise TuningConfigError(
+                f"unknown tuning option; {hint}options: {', '.join(known)}", field=name
+            )
+    fields = {**(config or TuningConfig()).model_dump(exclude_unset=True), **options}
+    try:
+        return TuningConfig.model_validate(fields)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"]) or "config"
+        raise TuningConfigError(
+            f"{problem['msg'][0].lower()}{problem['msg'][1:]} (got {problem.get('input')!r})",
+            field=name,
+        ) from None
+
+
+def _target(out: str | os.PathLike[str] | None, template: str, method: str) -> Path:
+    """The adapter file to write, checked before any training: a folder, or a place that
+    cannot be written, would waste the run."""
+    given = Path(out) if out is not None else Path("adapters") / f"{template}-{method}"
+    target = adapter_path(given)
+    if given.is_dir() or target.is_dir():
+        target = given if given.is_dir() else target
+        raise TuningConfigError(
+            f"{target} is a folder; give the adapter file, such as "
+            f"{target / (template + '-' + method + '.safetensors')}",
+            field="out",
+        )
+    folder = target.parent.absolute()
+    while not folder.exists() and folder != folder.parent:  # the folders save will create
+        folder = folder.parent
+    if not folder.is_dir():
+        raise TuningConfigError(
+            f"cannot write {target}: {folder} is a file, not a folder", field="out"
+        )
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise TuningConfigError(f"cannot write {target}: permission denied", field="out")
+    return target
 
 
 def _load(model: ModelRef) -> tuple[Decoder, Tokenizer, str]:

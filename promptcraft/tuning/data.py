@@ -8,6 +8,7 @@ imports torch.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Iterable, Mapping
@@ -25,6 +26,7 @@ __all__ = [
     "TemplateRef",
     "TuningData",
     "TuningExample",
+    "check_held_out",
     "default_template",
     "read_examples",
     "render_example",
@@ -50,19 +52,59 @@ class TuningExample(BaseModel):
     def error(self, message: str) -> TuningDataError:
         return TuningDataError(message, path=self.path, line=self.line)
 
+    @property
+    def where(self) -> str:
+        """``data.jsonl:12`` or ``example 12``: where to look for this example."""
+        return f"{self.path}:{self.line}" if self.path else f"example {self.line}"
+
+    @property
+    def input_key(self) -> str:
+        """The input as canonical JSON: equal for examples that render the same prompt."""
+        return json.dumps(self.input, sort_keys=True, ensure_ascii=False, default=str)
+
 
 def read_examples(data: TuningData) -> list[TuningExample]:
     """Examples from a JSONL file (one ``{"input": ..., "output": ...}`` object a line; blank
     lines are skipped) or from a list of such mappings. Raises :class:`TuningDataError`
-    naming the file and line of the first bad example, or saying the data is empty."""
+    naming the file and line of the first bad example, saying the data is empty, or naming
+    two examples with the same input and different outputs (one of them is wrong)."""
     if isinstance(data, (str, os.PathLike)):
-        return _read_jsonl(Path(data))
-    if isinstance(data, Mapping):
+        examples = _read_jsonl(Path(data))
+    elif isinstance(data, Mapping):
         raise TuningDataError("data must be a JSONL path or a list of {input, output} objects")
-    examples = [_example(row, None, i) for i, row in enumerate(data, start=1)]
-    if not examples:
-        raise TuningDataError("the tuning data is empty: give at least two examples")
+    else:
+        examples = [_example(row, None, i) for i, row in enumerate(data, start=1)]
+        if not examples:
+            raise TuningDataError("the tuning data is empty: give at least two examples")
+    _check_conflicts(examples)
     return examples
+
+
+def _check_conflicts(examples: list[TuningExample]) -> None:
+    """Two examples with the same input must want the same output: otherwise the model is
+    taught both, and exact match can never reach 100%."""
+    first: dict[str, TuningExample] = {}
+    for example in examples:
+        seen = first.setdefault(example.input_key, example)
+        if seen.output.strip() != example.output.strip():
+            raise example.error(
+                f"same input as {seen.where} but a different output ({example.output!r}, "
+                f"there {seen.output!r}): correct or remove one of them"
+            )
+
+
+def check_held_out(tests: list[TuningExample], train: list[TuningExample]) -> None:
+    """Refuse test examples that are also training examples: their score would measure
+    memory, not what the model learned."""
+    trained = {example.input_key: example for example in train}
+    for example in tests:
+        seen = trained.get(example.input_key)
+        if seen is not None:
+            raise example.error(
+                f"this test example has the same input as training example {seen.where}: "
+                "a test set must hold examples the model is not trained on; remove it from one "
+                "of the two files"
+            )
 
 
 def _read_jsonl(path: Path) -> list[TuningExample]:
@@ -150,14 +192,22 @@ def resolve_template(template: TemplateRef) -> PromptTemplate:
 def render_example(template: PromptTemplate, example: TuningExample) -> str:
     """The prompt text of ``example``. A string input fills the template's one required
     input (or its layout's input key); an object gives the inputs by name."""
+    hint = ""
     if isinstance(example.input, dict):
         inputs = example.input
     else:
-        inputs = {_string_input_name(template): example.input}
+        name = _string_input_name(template)
+        inputs = {name: example.input}
+        required = [n for n, spec in template.inputs.items() if spec.is_required]
+        if len(required) > 1:
+            hint = (
+                f" (a string 'input' fills only {name!r}; give an object with the template's "
+                f"inputs instead, such as {{{', '.join(repr(n) + ': ...' for n in required)}}})"
+            )
     try:
         return template.render(**inputs)
     except PromptError as exc:
-        raise example.error(f"cannot render template {template.name!r}: {exc}") from None
+        raise example.error(f"cannot render template {template.name!r}: {exc}{hint}") from None
 
 
 def _string_input_name(template: PromptTemplate) -> str:
@@ -169,9 +219,11 @@ def split_examples(
     examples: list[TuningExample], val_fraction: float, seed: int
 ) -> tuple[list[TuningExample], list[TuningExample]]:
     """A seeded shuffle split into (train, validation). The validation part gets at least one
-    example (and train at least one), so early stopping always has something to watch."""
+    example (and train at least one), so early stopping always has something to watch.
+    Examples with the same input stay together, on one side: validating on an input that is
+    also trained on would measure memory."""
+    where = examples[0].path if examples else None
     if len(examples) < 2:
-        where = examples[0].path if examples else None
         raise TuningDataError(
             f"{len(examples)} example(s): tuning needs at least two (one to train on, one to "
             "validate on)",
@@ -180,6 +232,25 @@ def split_examples(
     order = list(range(len(examples)))
     random.Random(seed).shuffle(order)
     n_val = min(len(examples) - 1, max(1, round(len(examples) * val_fraction)))
-    val = [examples[i] for i in sorted(order[:n_val])]
-    train = [examples[i] for i in sorted(order[n_val:])]
+    distinct = {e.input_key for e in examples}
+    if len(distinct) < 2:
+        raise TuningDataError(
+            f"the {len(examples)} examples all have the same input: tuning needs at least two "
+            "different inputs (one to train on, one to validate on)",
+            path=where,
+        )
+    copies: dict[str, int] = {}
+    for example in examples:
+        copies[example.input_key] = copies.get(example.input_key, 0) + 1
+    held: set[str] = set()
+    taken = 0
+    for i in order:  # whole inputs, in shuffled order, until validation has its share
+        key = examples[i].input_key
+        if taken >= n_val or len(held) == len(distinct) - 1:  # leave train one input at least
+            break
+        if key not in held:
+            held.add(key)
+            taken += copies[key]
+    val = [e for e in examples if e.input_key in held]
+    train = [e for e in examples if e.input_key not in held]
     return train, val

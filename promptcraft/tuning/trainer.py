@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
+from ..errors import TuningConfigError
 from ..nn.generate import Generator
 from ..nn.model import Decoder
 from .encode import EncodedExample, collate
@@ -89,6 +90,7 @@ class TrainOutcome(BaseModel):
     first_val_loss: float
     best_val_loss: float
     stopped_early: bool
+    interrupted: bool = False  # Ctrl-C stopped training; the best tensors so far are kept
     log: list[TrainLog]
 
 
@@ -101,7 +103,13 @@ def train_part(
     *,
     on_eval: Callable[[TrainLog], None] | None = None,
 ) -> TrainOutcome:
-    """Train ``part`` on ``train``, early-stopping on ``val``; leaves the best tensors in."""
+    """Train ``part`` on ``train``, early-stopping on ``val``; leaves the best tensors in.
+
+    ``on_eval`` is called after each validation. Ctrl-C (a ``KeyboardInterrupt``, also one
+    raised by ``on_eval``) stops training: the state reached is validated, the best tensors
+    are kept, and the outcome says ``interrupted``. A loss that turns NaN or infinite raises
+    :class:`~promptcraft.errors.TuningConfigError` (about ``lr``), with the best tensors back.
+    """
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     params = part.parameters()
@@ -118,14 +126,23 @@ def train_part(
     model.train()
 
     first = best = _val_loss(model, part, val, config.batch_size, pad)
-    best_state, bad_evals, stopped_early = part.state(), 0, False
+    best_state, bad_evals, stopped_early, interrupted = part.state(), 0, False, False
     log: list[TrainLog] = []
     order: list[int] = []
     start, cpu_start = time.perf_counter(), time.process_time()
     tokens = window_tokens = 0
     window_loss, window_steps, window_start = 0.0, 0, start
     bar = tqdm(total=total, desc=f"tune {part.method}", unit="step", disable=not config.progress)
-    step, last_val = 0, f"{first:.3f}"
+    step, last_val, validated = 0, f"{first:.3f}", 0
+
+    def diverged(what: str, value: float) -> TuningConfigError:
+        part.restore(best_state)  # never leave NaN weights in a model trained in place
+        return TuningConfigError(
+            f"training diverged: the {what} became {value} at step {step}; lower the "
+            f"learning rate (it was {lr:g}) and tune again",
+            field="lr",
+        )
+
     try:
         while step < total:
             if not order:
@@ -144,6 +161,9 @@ def train_part(
             for group in optimizer.param_groups:
                 group["lr"] = _learning_rate(step, progress, lr, warmup)
             loss = _loss(part.logits(model, inputs), targets, weights)
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise diverged("training loss", loss_value)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
@@ -152,7 +172,7 @@ def train_part(
             n_tokens = inputs.numel() + inputs.shape[0] * part.prefix_len
             tokens += n_tokens
             window_tokens += n_tokens
-            window_loss += float(loss.detach())
+            window_loss += loss_value
             window_steps += 1
             elapsed = time.perf_counter() - start
             out_of_time = (config.max_seconds is not None and elapsed >= config.max_seconds) or (
@@ -161,6 +181,9 @@ def train_part(
             )
             if step % eval_every == 0 or step == total or out_of_time:
                 val_loss = _val_loss(model, part, val, config.batch_size, pad)
+                validated = step
+                if not math.isfinite(val_loss):
+                    raise diverged("validation loss", val_loss)
                 now = time.perf_counter()
                 record = TrainLog(
                     step=step,
@@ -169,17 +192,17 @@ def train_part(
                     tokens_per_s=window_tokens / max(now - window_start, 1e-9),
                 )
                 log.append(record)
-                if on_eval is not None:
-                    on_eval(record)
                 last_val = f"{val_loss:.3f}"
                 window_loss, window_steps, window_tokens, window_start = 0.0, 0, 0, now
                 if val_loss < best:
                     best, best_state, bad_evals = val_loss, part.state(), 0
                 else:
                     bad_evals += 1
-                    if bad_evals >= config.patience:
-                        stopped_early = True
-                        break
+                if on_eval is not None:
+                    on_eval(record)
+                if bad_evals >= config.patience:
+                    stopped_early = True
+                    break
             if window_steps:
                 seconds = max(time.perf_counter() - window_start, 1e-9)
                 bar.set_postfix(
@@ -191,6 +214,12 @@ def train_part(
             bar.update(1)
             if out_of_time:
                 break
+    except KeyboardInterrupt:
+        interrupted = True
+        if validated != step:  # the steps since the last validation may be the best yet
+            val_loss = _val_loss(model, part, val, config.batch_size, pad)
+            if math.isfinite(val_loss) and val_loss < best:
+                best, best_state = val_loss, part.state()
     finally:
         bar.close()
         model.train(was_training)
@@ -204,6 +233,7 @@ def train_part(
         first_val_loss=first,
         best_val_loss=best,
         stopped_early=stopped_early,
+        interrupted=interrupted,
         log=log,
     )
 
@@ -237,19 +267,26 @@ def _val_loss(
 
 
 def exact_match(
-    generator: Generator, examples: list[EncodedExample], batch_size: int = 32
+    generator: Generator,
+    examples: list[EncodedExample],
+    batch_size: int = 32,
+    *,
+    progress: bool = False,
+    desc: str = "exact match",
 ) -> float:
     """The fraction of ``examples`` whose greedy completion, stripped, equals the expected
-    output, stripped. Generates in batches (through the KV prefix, if one is set). When no
-    output has a line break, a newline also ends a completion, as it would for an app that
-    stops there: an untuned model is not failed only for running on."""
+    output, stripped. Generates in batches (through the KV prefix, if one is set), with a
+    progress bar when ``progress``. When no output has a line break, a newline also ends a
+    completion, as it would for an app that stops there: an untuned model is not failed only
+    for running on."""
     if not examples:
         return 0.0
     one_line = not any("\n" in e.example.output for e in examples)
     stop = ["\n"] if one_line else None
     hits = 0
     context = generator.config.max_seq_len - generator.kv_prefix_len
-    for i in range(0, len(examples), batch_size):
+    starts = range(0, len(examples), batch_size)
+    for i in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
         chunk = examples[i : i + batch_size]
         # The completion and its stop token; no more than the longest prompt leaves room for.
         wanted = max(len(e.target_ids) for e in chunk)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 import torch
 
+from promptcraft.errors import EvaluationError
 from promptcraft.evaluation.response_cache import (
     CachedCompletion,
     ResponseCache,
@@ -69,3 +72,70 @@ def test_backend_identity_changes_when_the_weights_change() -> None:
 
 def test_backend_identity_is_stable_for_the_same_weights() -> None:
     assert backend_identity(_LocalLike()) == backend_identity(_LocalLike())
+
+
+def test_another_programs_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE users (id INTEGER)")
+    with pytest.raises(EvaluationError, match="is a SQLite database of something else"):
+        ResponseCache(path)
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"users"}
+
+
+def test_a_cache_of_a_newer_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    ResponseCache(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(EvaluationError, match="of another promptcraft version"):
+        ResponseCache(path)
+
+
+def test_a_cache_path_that_is_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EvaluationError, match="is a folder"):
+        ResponseCache(tmp_path)
+
+
+def test_a_record_this_version_cannot_read_is_a_miss(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    with ResponseCache(path) as cache:
+        cache.put("k", "backend", RECORD)
+    with sqlite3.connect(path) as db:
+        db.execute('UPDATE completions SET record = \'{"text": "4", "old": true}\'')
+    with ResponseCache(path) as cache:
+        assert cache.get("k") is None
+
+
+def test_backend_identity_changes_with_the_adapter_prefix() -> None:
+    from promptcraft.backends.local import LocalBackend
+    from promptcraft.nn import Decoder, ModelConfig, load_model
+    from promptcraft.tuning.methods import kv_prefix_of_embeddings
+
+    tokenizer = load_model()[1]
+    torch.manual_seed(0)
+    config = ModelConfig(
+        family="llama",
+        vocab_size=tokenizer.n_vocab,
+        dim=16,
+        n_layers=1,
+        n_heads=2,
+        n_kv_heads=1,
+        head_dim=8,
+        hidden_dim=32,
+        max_seq_len=32,
+        norm_eps=1e-5,
+        activation="silu",
+    )
+    backend = LocalBackend(Decoder(config).eval(), tokenizer)
+    plain = backend_identity(backend)
+    identities = set()
+    for seed in (1, 2):  # two adapters, served under the same model name
+        torch.manual_seed(seed)
+        backend.generator.set_kv_prefix(
+            kv_prefix_of_embeddings(backend.decoder, torch.randn(2, 16))
+        )
+        identities.add(backend_identity(backend))
+    assert len(identities | {plain}) == 3

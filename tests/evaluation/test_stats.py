@@ -40,3 +40,12 @@ def test_mean_interval_uses_bootstrap_for_partial_credit() -> None:
 def test_wilson_interval_always_holds_the_observed_rate(successes: int, n: int) -> None:
     low, high = wilson_interval(successes, n)
     assert low <= successes / n <= high
+
+
+def test_bootstrap_interval_of_one_item_is_the_whole_range() -> None:
+    assert bootstrap_interval([0.5]) == (0.0, 1.0)
+
+
+def test_mean_interval_of_no_scores_has_no_mean() -> None:
+    interval = mean_interval([])
+    assert (interval.mean, interval.low, interval.high, interval.n) == (None, 0.0, 1.0, 0)

@@ -7,7 +7,7 @@ import pytest
 import promptcraft as pc
 from promptcraft.errors import EvaluationError
 from promptcraft.evaluation import Selection, parse_selection
-from promptcraft.evaluation.variants import build_grid, with_selection
+from promptcraft.evaluation.variants import build_grid, unique_names, with_selection
 
 EXAMPLES = [{"input": f"q{i}", "output": f"a{i}"} for i in range(6)]
 
@@ -75,3 +75,7 @@ def test_grid_takes_templates_without_examples_as_written() -> None:
 def test_grid_multiplies_by_backends() -> None:
     grid = build_grid([("f", pc.FewShotPrompt(EXAMPLES))], [], ["a", "b"])
     assert [v.name for v in grid] == ["f @ a", "f @ b"]
+
+
+def test_unique_names_never_repeat_a_name_already_given() -> None:
+    assert unique_names(["a", "a", "a#2"]) == ["a", "a#3", "a#2"]
