@@ -256,6 +256,32 @@ def test_eval_against_an_unreachable_server_says_why_and_exits_1(
     assert "data.jsonl:1 (generate): BackendUnavailableError: no answer from the server at " in err
 
 
+def test_eval_where_the_metric_scores_no_item_exits_1(
+    capsys: pytest.CaptureFixture[str],
+    data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "broken_metric.py").write_text(
+        "def score(output, expected):\n    raise ValueError('not my day')\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(
+        capsys,
+        "eval",
+        "sentiment",
+        "--data",
+        str(data),
+        "--metric",
+        "python:broken_metric:score",
+        "--no-cache",
+        "--quiet",
+    )
+    assert code == 1
+    assert "sentiment: 2 of 2 items failed" in err
+    assert "not my day" in err
+
+
 def test_tune_out_that_is_a_folder_exits_2_naming_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

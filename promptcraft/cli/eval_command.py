@@ -28,7 +28,8 @@ Completions are cached in a SQLite file (--cache), keyed by backend, rendered pr
 parameters: running the same command again is free, and an interrupted run resumes.
 
 An item whose prompt cannot be rendered or whose generation fails (a server that does not
-answer) scores 0; each such failure is summed up on stderr, and the command exits 1."""
+answer) scores 0; each such failure is summed up on stderr, and the command exits 1, as it
+does when a variant's metric could score none of its items."""
 
 _EPILOG = """\
 metrics:
@@ -194,12 +195,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _report_failures(report: Any) -> bool:
     """One stderr line per variant whose items failed, with the first failure; True when an
-    item could not be rendered or generated (the run did not measure what was asked)."""
+    item could not be rendered or generated, or a variant has no score at all (the run did
+    not measure what was asked)."""
     failed = False
     for variant in report.variants:
         errors = [item for item in report.items_of(variant.name) if item.error is not None]
         if not errors:
             continue
+        failed = failed or variant.score.mean is None
         failed = failed or any(item.error_stage in ("render", "generate") for item in errors)
         first = errors[0]
         print(
