@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = ["SEED_MAX", "SEED_MIN", "GenerationParams"]
 
@@ -23,24 +30,34 @@ class GenerationParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_tokens: int = Field(default=256, ge=1, description="Most tokens to generate.")
+    # Floats must be finite: an infinite temperature or penalty is a typo, not a setting.
     temperature: float = Field(
-        default=1.0, ge=0.0, description="0 picks the most likely token (greedy)."
+        default=1.0,
+        ge=0.0,
+        allow_inf_nan=False,
+        description="0 picks the most likely token (greedy).",
     )
     top_k: int | None = Field(
         default=None, ge=1, description="Sample among the k most likely tokens."
     )
     top_p: float = Field(
-        default=1.0, gt=0.0, le=1.0, description="Nucleus: smallest set with this mass."
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Nucleus: smallest set with this mass.",
     )
     min_p: float = Field(
         default=0.0,
         ge=0.0,
         le=1.0,
+        allow_inf_nan=False,
         description="Drop tokens below min_p times the top probability.",
     )
     repetition_penalty: float = Field(
         default=1.0,
         gt=0.0,
+        allow_inf_nan=False,
         description="Above 1 discourages tokens already in the prompt or output.",
     )
     stop: list[str] = Field(
@@ -63,6 +80,31 @@ class GenerationParams(BaseModel):
     logprobs: int | None = Field(
         default=None, ge=0, le=20, description="Return the top-n log-probabilities of each token."
     )
+
+    @field_validator(
+        "max_tokens",
+        "temperature",
+        "top_k",
+        "top_p",
+        "min_p",
+        "repetition_penalty",
+        "seed",
+        "min_tokens",
+        "logprobs",
+        mode="before",
+    )
+    @classmethod
+    def _not_a_boolean(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic would read True as 1: max_tokens=True would quietly mean one token.
+        if isinstance(value, bool):
+            hint = (
+                " (it is the number of top alternatives to return per token, 0 to 20; "
+                "OpenAI's logprobs=true without top_logprobs is logprobs=0)"
+                if info.field_name == "logprobs"
+                else ""
+            )
+            raise ValueError(f"expected a number, not a boolean{hint}")
+        return value
 
     @field_validator("stop", mode="before")
     @classmethod

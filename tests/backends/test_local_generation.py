@@ -167,3 +167,51 @@ def test_dtype_option_sets_the_weights_precision(tiny_model_dir: Path) -> None:
     assert isinstance(backend, LocalBackend)
     assert backend.decoder.dtype == torch.bfloat16
     assert backend.generate("hello", max_tokens=3, **GREEDY).usage.completion_tokens == 3
+
+
+def test_a_prompt_that_fills_the_context_without_max_tokens_says_no_room_is_left(
+    backend: LocalBackend,
+) -> None:
+    prompt = "two plus two " * 60  # more than 128 tokens; the caller set no max_tokens
+    with pytest.raises(ContextLengthError) as info:
+        backend.generate(prompt)
+    message = str(info.value)
+    assert "which leaves no room for a completion in the context of 128 tokens" in message
+    assert "max_tokens" not in message  # the caller never set it: do not blame it
+
+
+def test_min_tokens_beyond_the_room_the_prompt_leaves_is_named(backend: LocalBackend) -> None:
+    prompt = "two plus two " * 15
+    room = 128 - (1 + backend.count_tokens(prompt))
+    with pytest.raises(ContextLengthError, match=f"leaves {room} of the context.*min_tokens is"):
+        backend.generate(prompt, min_tokens=room + 1)
+
+
+def test_max_tokens_that_leaves_no_room_for_any_prompt_is_named(tiny_model_dir: Path) -> None:
+    backend = load_backend(f"local:{tiny_model_dir}", truncate="left")
+    with pytest.raises(ContextLengthError, match="max_tokens is 128, which leaves no room") as info:
+        backend.generate("two plus two", max_tokens=128)
+    assert "truncate='left'" not in str(info.value)  # it is on already
+
+
+def test_count_tokens_of_a_non_string_is_a_type_error(backend: LocalBackend) -> None:
+    with pytest.raises(TypeError, match=r"count_tokens\(\) takes a text \(str\), not NoneType"):
+        backend.count_tokens(None)  # type: ignore[arg-type]
+
+
+def test_a_stream_closed_while_it_waits_for_the_model_never_runs(
+    fresh_backend: LocalBackend,
+) -> None:
+    fresh_backend.generate("hello", max_tokens=2, **GREEDY)
+    cached = fresh_backend.generator.cached_token_ids
+    consumed: list[object] = []
+    with fresh_backend._lock:  # another call is generating
+        stream = fresh_backend.stream("The quick brown", max_tokens=8, **GREEDY)
+        consumer = threading.Thread(target=lambda: consumed.extend(stream))
+        consumer.start()
+        while not any(t.name == "promptcraft-stream-tiny-llama" for t in threading.enumerate()):
+            threading.Event().wait(0.001)  # until its producer waits for the model
+        stream.close()  # type: ignore[attr-defined]
+    consumer.join()
+    assert consumed == []
+    assert fresh_backend.generator.cached_token_ids == cached  # no prefill happened

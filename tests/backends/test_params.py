@@ -68,3 +68,21 @@ def test_seeded_sampling_repeats(backend: LocalBackend) -> None:
     first = backend.generate("hello", max_tokens=12, temperature=1.0, seed=7)
     second = backend.generate("hello", max_tokens=12, temperature=1.0, seed=7)
     assert first.text == second.text
+
+
+@pytest.mark.parametrize("field", ["temperature", "repetition_penalty"])
+def test_an_infinite_float_parameter_is_rejected_by_name(backend: LocalBackend, field: str) -> None:
+    with pytest.raises(InvalidRequestError, match=f"'{field}': Input should be a finite") as info:
+        backend.generate("hello", **{field: float("inf")})
+    assert info.value.field == field
+
+
+def test_a_boolean_for_a_count_is_rejected_not_read_as_one(backend: LocalBackend) -> None:
+    with pytest.raises(InvalidRequestError, match="'max_tokens': expected a number, not a boolean"):
+        backend.generate("hello", max_tokens=True)
+
+
+def test_logprobs_true_is_rejected_with_the_openai_equivalent(backend: LocalBackend) -> None:
+    with pytest.raises(InvalidRequestError, match=r"logprobs=true .* is logprobs=0") as info:
+        backend.generate("hello", logprobs=True)
+    assert info.value.field == "logprobs"

@@ -12,6 +12,7 @@ from promptcraft.nn.sampling import (
     filter_min_p,
     filter_top_k,
     filter_top_p,
+    token_logprobs,
 )
 
 PROMPT = [10, 20, 30, 40, 50]
@@ -51,6 +52,15 @@ def test_tiny_top_p_equals_greedy(generator) -> None:
 def test_min_p_one_equals_greedy(generator) -> None:
     greedy = generator.generate(PROMPT, max_tokens=16, temperature=0, ignore_eos=True)
     sampled = generator.generate(PROMPT, min_p=1.0, seed=3, **SAMPLED)
+    assert sampled.token_ids == greedy.token_ids
+
+
+@pytest.mark.parametrize("temperature", [1e-38, 1e-300, 5e-324])
+def test_a_vanishing_temperature_samples_like_greedy(generator, temperature: float) -> None:
+    greedy = generator.generate(PROMPT, max_tokens=16, temperature=0, ignore_eos=True)
+    sampled = generator.generate(
+        PROMPT, max_tokens=16, temperature=temperature, ignore_eos=True, seed=3
+    )
     assert sampled.token_ids == greedy.token_ids
 
 
@@ -114,3 +124,10 @@ def test_logprobs_zero_gives_only_the_chosen_token(generator) -> None:
 
 def test_no_logprobs_unless_asked(generator) -> None:
     assert generator.generate(PROMPT, max_tokens=2, temperature=0).logprobs is None
+
+
+def test_logprobs_asked_beyond_the_vocabulary_return_every_token() -> None:
+    logits = torch.tensor([[0.0, 1.0, 2.0]])
+    [(chosen, top)] = token_logprobs(logits, [2], 20)
+    assert [token_id for token_id, _ in top] == [2, 1, 0]
+    assert chosen == pytest.approx(top[0][1])

@@ -172,3 +172,14 @@ def test_resolve_tokenizer_loads_a_directory_path(trained: Tokenizer, tmp_path: 
 def test_resolve_tokenizer_rejects_an_unrelated_object():
     with pytest.raises(TokenizerError, match="cannot count tokens with int"):
         resolve_tokenizer(3)
+
+
+def test_from_ranks_rejects_two_special_tokens_with_one_id():
+    specials = {"<s>": 300, "</s>": 300}
+    with pytest.raises(TokenizerError, match=r"special tokens '<s>' and '</s>' both have id 300"):
+        Tokenizer.from_ranks(BYTES, pattern=CL100K_PATTERN, special_tokens=specials)
+
+
+def test_from_ranks_rejects_an_id_tiktoken_cannot_hold():
+    with pytest.raises(TokenizerError, match=r"token '<s>' has id -1, outside 0\.\."):
+        Tokenizer.from_ranks(BYTES, pattern=CL100K_PATTERN, special_tokens={"<s>": -1})

@@ -132,3 +132,21 @@ def test_vocab_and_merges_directory_reads_added_tokens_from_config(gpt2_dir: Pat
     loaded = load_tokenizer_dir(tmp_path)
     assert loaded.special_tokens == {"<|endoftext|>": 50256, "<|pad|>": 50257}
     assert loaded.eos_token_id == 50256
+
+
+def test_negative_rank_error_names_the_file_and_line(tmp_path: Path):
+    path = tmp_path / "ranks.tiktoken"
+    path.write_text("IQ== 0\nIg== -7\n", encoding="ascii")
+    with pytest.raises(TokenizerError, match=r"ranks.tiktoken:2: rank -7 is outside 0\.\."):
+        read_tiktoken_ranks(path)
+
+
+def test_negative_special_token_id_in_the_sidecar_is_named(trained: Tokenizer, tmp_path: Path):
+    save_tiktoken(trained, tmp_path)
+    sidecar = json.loads((tmp_path / TIKTOKEN_CONFIG_FILE).read_text())
+    sidecar["special_tokens"]["<|endoftext|>"] = -1
+    _write_json(tmp_path / TIKTOKEN_CONFIG_FILE, sidecar)
+    with pytest.raises(
+        TokenizerError, match=rf"{TIKTOKEN_CONFIG_FILE}: .*special_tokens.<\|endoftext\|>"
+    ):
+        load_tokenizer_dir(tmp_path)

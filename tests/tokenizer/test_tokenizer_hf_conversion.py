@@ -110,8 +110,8 @@ def test_ignore_merges_refuses_a_token_no_merge_makes_that_two_tokens_spell(
 
 
 def test_merge_whose_id_is_below_its_parts_is_refused_by_name(write_tokenizer_json: WriteJson):
-    path = write_tokenizer_json(["h e"], vocab={"he": 50})
-    with pytest.raises(TokenizerError, match=r"merge #1 'h' \+ 'e': produces id 50"):
+    path = write_tokenizer_json(["h e", "he l"], vocab={"he": 300})  # "hel" keeps id 257
+    with pytest.raises(TokenizerError, match=r"merge #2 'he' \+ 'l': produces id 257"):
         load_hf_tokenizer_json(path)
 
 
@@ -243,4 +243,35 @@ def test_tokenizers_library_file_lacking_byte_tokens_is_refused(tmp_path: Path):
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["model"]["merges"]  # the layout our loader parses
     with pytest.raises(TokenizerError, match=r"3 of the 256 single-byte tokens"):
+        load_hf_tokenizer_json(path)
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        ({"vocab": None}, r"model\.vocab is missing \(expected an object of token -> id\)"),
+        ({"vocab": ["a", "b"]}, r"model\.vocab must be an object of token -> id, not a list"),
+        ({"merges": None}, r"model\.merges is missing \(expected a list of merges\)"),
+        ({"merges": "h e"}, r"model\.merges must be a list of merges, not a string"),
+    ],
+)
+def test_a_missing_or_mistyped_vocab_or_merges_is_named(
+    write_tokenizer_json: WriteJson, model: dict, problem: str
+):
+    path = write_tokenizer_json(MERGES, model=model)
+    with pytest.raises(TokenizerError, match=f"tokenizer.json: {problem}"):
+        load_hf_tokenizer_json(path)
+
+
+def test_a_vocab_id_that_is_not_an_integer_is_named(write_tokenizer_json: WriteJson):
+    path = write_tokenizer_json(MERGES, vocab={"he": "257"})
+    with pytest.raises(
+        TokenizerError, match=r"model\.vocab\['he'\] must be a non-negative integer id, not '257'"
+    ):
+        load_hf_tokenizer_json(path)
+
+
+def test_two_vocab_tokens_with_one_id_are_named(write_tokenizer_json: WriteJson):
+    path = write_tokenizer_json(MERGES, vocab={"he": 65})  # 65 is the byte "A"
+    with pytest.raises(TokenizerError, match=r"model\.vocab gives id 65 to both 'A' and 'he'"):
         load_hf_tokenizer_json(path)
