@@ -12,32 +12,15 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
-from tuning_support import label_task
+from tuning_support import quick_tune
 
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizer import Tokenizer
-from promptcraft.tuning import load_adapter, run_tuning
+from promptcraft.tuning import load_adapter
 from promptcraft.tuning.adapter import attach_adapter, save_adapter
-from promptcraft.tuning.methods import TuningMethod
-
-QUICK: dict[str, Any] = {"max_steps": 2, "batch_size": 4, "progress": False, "virtual_tokens": 4}
-
-
-def _tune(
-    method: TuningMethod, model: Decoder, tokenizer: Tokenizer, template: PrefixPrompt, out: Path
-) -> Path:
-    report = run_tuning(
-        method,
-        data=label_task(10, seed=0),
-        template=template,
-        model=(model, tokenizer),
-        out=out,
-        **QUICK,
-    )
-    return report.adapter
 
 
 def _relabel(path: Path, target: Path, **fields: Any) -> Path:
@@ -56,7 +39,7 @@ def test_adapter_whose_bytes_changed_is_refused_as_corrupt(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
+    path = quick_tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
     data = bytearray(path.read_bytes())
     data[-4:] = b"\x00\x00\x80\x3f"  # the last float of the embeddings, now 1.0
     path.write_bytes(bytes(data))
@@ -72,7 +55,7 @@ def test_adapter_for_a_base_model_of_another_configuration_names_the_field(
     label_template: PrefixPrompt,
 ) -> None:
     base = tiny_model()
-    path = _tune("prefix", base, bundled_tokenizer, label_template, tmp_path / "p")
+    path = quick_tune("prefix", base, bundled_tokenizer, label_template, tmp_path / "p")
     other = Decoder(base.config.model_copy(update={"norm_eps": 1e-3}))
     other.load_state_dict(base.state_dict())  # the same weights, computing otherwise
     with pytest.raises(AdapterError, match=r"another configuration: norm_eps 1e-05 \(here 0.001\)"):
@@ -85,7 +68,7 @@ def test_adapter_whose_tensors_are_not_its_methods_is_refused(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune("prefix", tiny_model(), bundled_tokenizer, label_template, tmp_path / "p")
+    path = quick_tune("prefix", tiny_model(), bundled_tokenizer, label_template, tmp_path / "p")
     relabelled = _relabel(path, tmp_path / "r.safetensors", method="prompt")
     with pytest.raises(AdapterError, match="says its method is 'prompt' but lacks") as info:
         attach_adapter(LocalBackend(tiny_model(), bundled_tokenizer), relabelled)
@@ -98,7 +81,7 @@ def test_adapter_with_non_finite_values_is_refused_naming_the_tensor(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
+    path = quick_tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
     adapter = load_adapter(path)
     broken = {"prompt.embeddings": torch.full_like(adapter.tensors["prompt.embeddings"], torch.nan)}
     save_adapter(path, broken, adapter.info)
@@ -113,7 +96,7 @@ def test_weight_adapter_with_a_misshapen_tensor_leaves_the_model_unchanged(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune("ffn", tiny_model(), bundled_tokenizer, label_template, tmp_path / "f")
+    path = quick_tune("ffn", tiny_model(), bundled_tokenizer, label_template, tmp_path / "f")
     adapter = load_adapter(path)
     first, *rest = sorted(adapter.tensors)
     tensors = {first: adapter.tensors[first]}  # fits; every later one does not
@@ -132,7 +115,7 @@ def test_adapter_metadata_error_is_one_line_naming_the_field(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
+    path = quick_tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
     relabelled = _relabel(path, tmp_path / "r.safetensors", method="lora")
     with pytest.raises(AdapterError, match="malformed metadata: method: ") as info:
         load_adapter(relabelled)

@@ -7,36 +7,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from tuning_support import label_task
+from tuning_support import quick_tune
 
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizer import Tokenizer
-from promptcraft.tuning import load_adapter, model_fingerprint, run_tuning
+from promptcraft.tuning import load_adapter, model_fingerprint
 from promptcraft.tuning.adapter import attach_adapter
 from promptcraft.tuning.methods import TuningMethod
-
-QUICK = {"max_steps": 2, "batch_size": 4, "progress": False, "virtual_tokens": 4, "top_layers": 1}
-
-
-def _tune(
-    method: TuningMethod,
-    model: Decoder,
-    tokenizer: Tokenizer,
-    template: PrefixPrompt,
-    out: Path,
-) -> Path:
-    report = run_tuning(
-        method,
-        data=label_task(10, seed=0),
-        template=template,
-        model=(model, tokenizer),
-        out=out,
-        **QUICK,
-    )
-    return report.adapter
 
 
 def test_adapter_records_method_base_model_and_template(
@@ -47,7 +27,7 @@ def test_adapter_records_method_base_model_and_template(
 ) -> None:
     model = tiny_model()
     fingerprint = model_fingerprint(model)
-    path = _tune("prompt", model, bundled_tokenizer, label_template, tmp_path / "a")
+    path = quick_tune("prompt", model, bundled_tokenizer, label_template, tmp_path / "a")
     info = load_adapter(path).info
     assert path.suffix == ".safetensors"
     assert (info.method, info.base_model_hash, info.template) == ("prompt", fingerprint, "label")
@@ -63,7 +43,7 @@ def test_adapter_holds_only_what_the_method_serves(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune(method, tiny_model(), bundled_tokenizer, label_template, tmp_path / method)
+    path = quick_tune(method, tiny_model(), bundled_tokenizer, label_template, tmp_path / method)
     assert len(load_adapter(path).tensors) == tensors  # prefix: keys + values of 2 layers
 
 
@@ -76,7 +56,7 @@ def test_loaded_adapter_generates_as_the_tuned_model_did(
     label_template: PrefixPrompt,
 ) -> None:
     tuned = tiny_model()
-    path = _tune(method, tuned, bundled_tokenizer, label_template, tmp_path / method)
+    path = quick_tune(method, tuned, bundled_tokenizer, label_template, tmp_path / method)
     backend = LocalBackend(tiny_model(), bundled_tokenizer)  # a fresh copy of the base
     attach_adapter(backend, path)
     reference = LocalBackend(tuned, bundled_tokenizer)
@@ -93,7 +73,9 @@ def test_adapter_for_another_base_model_is_refused(
     bundled_tokenizer: Tokenizer,
     label_template: PrefixPrompt,
 ) -> None:
-    path = _tune("prompt", tiny_model(seed=0), bundled_tokenizer, label_template, tmp_path / "a")
+    path = quick_tune(
+        "prompt", tiny_model(seed=0), bundled_tokenizer, label_template, tmp_path / "a"
+    )
     other = LocalBackend(tiny_model(seed=1), bundled_tokenizer)
     with pytest.raises(AdapterError, match="was trained on base model") as info:
         attach_adapter(other, path)
@@ -107,7 +89,7 @@ def test_prefix_adapter_shortens_the_served_context(
     label_template: PrefixPrompt,
 ) -> None:
     model = tiny_model()
-    path = _tune("prefix", model, bundled_tokenizer, label_template, tmp_path / "p")
+    path = quick_tune("prefix", model, bundled_tokenizer, label_template, tmp_path / "p")
     backend = LocalBackend(model, bundled_tokenizer)
     attach_adapter(backend, path)
     assert backend.max_context == model.config.max_seq_len - 4
@@ -136,7 +118,9 @@ def test_same_seed_gives_the_same_adapter(
     label_template: PrefixPrompt,
 ) -> None:
     first, second = (
-        load_adapter(_tune(method, tiny_model(), bundled_tokenizer, label_template, tmp_path / n))
+        load_adapter(
+            quick_tune(method, tiny_model(), bundled_tokenizer, label_template, tmp_path / n)
+        )
         for n in ("a", "b")
     )
     assert first.tensors.keys() == second.tensors.keys()

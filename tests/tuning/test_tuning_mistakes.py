@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tuning_support import label_task
+from tuning_support import QUICK, label_task
 
 import promptcraft as pc
 from promptcraft.errors import TuningConfigError, TuningDataError
@@ -15,8 +15,6 @@ from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizer import Tokenizer
 from promptcraft.tuning import read_examples, run_tuning
 from promptcraft.tuning.data import render_example, split_examples
-
-QUICK = {"max_steps": 2, "batch_size": 4, "progress": False, "virtual_tokens": 4}
 
 
 def test_conflicting_examples_are_refused_naming_both_lines(tmp_path: Path) -> None:
