@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["bundled_models_dir", "bundled_templates_dir"]
+__all__ = [
+    "BUNDLED_MODEL_RESTORE_HINT",
+    "bundled_model_dir",
+    "bundled_models_dir",
+    "bundled_templates_dir",
+]
+
+BUNDLED_MODEL_RESTORE_HINT = (
+    "Restore it with `git checkout -- models/` (and `git lfs pull` if its files are Git LFS "
+    "pointers) in a source checkout, or reinstall promptcraft; or load another model by its "
+    "path (load_backend('local:PATH'))."
+)
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -26,3 +37,27 @@ def bundled_templates_dir() -> Path:
 def bundled_models_dir() -> Path:
     """The folder that holds the bundled model(s)."""
     return _bundled("models")
+
+
+def bundled_model_dir() -> Path:
+    """The directory of the bundled model, or a :class:`~promptcraft.errors.ModelLoadError`
+    saying how to restore it."""
+    from .errors import ModelLoadError
+
+    root = bundled_models_dir()
+    found = (
+        sorted(p for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
+    )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ModelLoadError(
+            f"the bundled model is missing: no model directory with a config.json under {root}. "
+            + BUNDLED_MODEL_RESTORE_HINT,
+            path=str(root),
+        )
+    names = ", ".join(p.name for p in found)
+    raise ModelLoadError(
+        f"{root} holds several models ({names}); load one by its path (load_backend('local:PATH'))",
+        path=str(root),
+    )

@@ -25,7 +25,7 @@ import torch
 from ..errors import BackendError, ContextLengthError, ModelLoadError
 from ..nn import Decoder, Generator, load_model
 from ..params import GenerationParams
-from ..paths import bundled_models_dir
+from ..paths import BUNDLED_MODEL_RESTORE_HINT, bundled_model_dir
 from ..tokenizer import Tokenizer
 from .base import Backend
 from .chat_template import ChatTemplate
@@ -39,12 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["LocalBackend", "Truncation", "bundled_model_dir"]
 
 Truncation = Literal["left"]
-
-_RESTORE_HINT = (
-    "Restore it with `git checkout -- models/` (and `git lfs pull` if its files are Git LFS "
-    "pointers) in a source checkout, or reinstall promptcraft; or load another model with "
-    "load_backend('local:PATH')."
-)
 
 
 class LocalBackend(Backend):
@@ -127,7 +121,8 @@ class LocalBackend(Backend):
         except ModelLoadError as exc:
             if path is None:
                 raise ModelLoadError(
-                    f"the bundled model at {directory} cannot be loaded: {exc}. {_RESTORE_HINT}",
+                    f"the bundled model at {directory} cannot be loaded: {exc}. "
+                    + BUNDLED_MODEL_RESTORE_HINT,
                     path=exc.path,
                     tensor=exc.tensor,
                 ) from None
@@ -336,25 +331,3 @@ def _fit_context(
             "with truncate='left')"
         )
     raise ContextLengthError(problem, prompt_tokens=n, max_context=context)
-
-
-def bundled_model_dir() -> Path:
-    """The directory of the bundled model, or a :class:`ModelLoadError` saying how to
-    restore it."""
-    root = bundled_models_dir()
-    found = (
-        sorted(p for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
-    )
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise ModelLoadError(
-            f"the bundled model is missing: no model directory with a config.json under {root}. "
-            + _RESTORE_HINT,
-            path=str(root),
-        )
-    names = ", ".join(p.name for p in found)
-    raise ModelLoadError(
-        f"{root} holds several models ({names}); load one with load_backend('local:PATH')",
-        path=str(root),
-    )

@@ -18,7 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ..errors import ModelLoadError, TokenizerError
-from ..paths import bundled_models_dir
+from ..paths import bundled_model_dir
 from ..tokenizer import Tokenizer
 from .config import ModelConfig
 from .hf_config import config_from_hf, config_to_hf, hf_key
@@ -58,7 +58,7 @@ def load_model(
     The model is returned in eval mode. Raises :class:`ModelLoadError` naming the file (and
     tensor) at fault.
     """
-    directory = _bundled_model() if path is None else Path(path)
+    directory = bundled_model_dir() if path is None else Path(path)
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
         raise ModelLoadError(f"model directory {directory} {what}", path=str(directory))
@@ -268,29 +268,6 @@ def _load_tokenizer(directory: Path, config: ModelConfig) -> Tokenizer:
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token_id = config.pad_token_id
     return tokenizer
-
-
-def _bundled_model() -> Path:
-    root = bundled_models_dir()
-    candidates = (
-        sorted(p for p in root.iterdir() if (p / "config.json").is_file())
-        if (root.is_dir())
-        else []
-    )
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise ModelLoadError(
-            f"the bundled model is missing: no model directory with a config.json under {root}. "
-            "Restore it with `git checkout models/` in a source checkout, or reinstall "
-            "promptcraft; or pass the path of a Hugging Face model directory.",
-            path=str(root),
-        )
-    names = ", ".join(p.name for p in candidates)
-    raise ModelLoadError(
-        f"{root} holds several models ({names}); pass the path of the one to load",
-        path=str(root),
-    )
 
 
 def _post_processor_adds_bos(directory: Path) -> bool:

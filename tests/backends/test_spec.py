@@ -101,7 +101,7 @@ def test_missing_checkpoint_directory_names_it(tmp_path: Path) -> None:
 def test_missing_bundled_model_says_how_to_restore_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("promptcraft.backends.local.bundled_models_dir", lambda: tmp_path)
+    monkeypatch.setattr("promptcraft.paths.bundled_models_dir", lambda: tmp_path)
     with pytest.raises(ModelLoadError, match=r"bundled model is missing.*git checkout -- models/"):
         load_backend()
 
@@ -113,7 +113,7 @@ def test_corrupt_bundled_model_says_how_to_restore_it(
     shutil.copytree(tiny_model_dir, bundled)
     weights = bundled / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
-    monkeypatch.setattr("promptcraft.backends.local.bundled_models_dir", lambda: bundled.parent)
+    monkeypatch.setattr("promptcraft.paths.bundled_models_dir", lambda: bundled.parent)
     with pytest.raises(ModelLoadError, match=r"truncated or corrupt.*Restore it") as info:
         load_backend()
     assert info.value.path == str(weights)
@@ -123,7 +123,7 @@ def test_bundled_model_loads_when_present(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(tiny_model_dir, tmp_path / "tiny")
-    monkeypatch.setattr("promptcraft.backends.local.bundled_models_dir", lambda: tmp_path)
+    monkeypatch.setattr("promptcraft.paths.bundled_models_dir", lambda: tmp_path)
     backend = load_backend()
     assert isinstance(backend, LocalBackend)
     assert backend.model == "tiny"

@@ -185,10 +185,10 @@ def test_gpt2_loads_without_prefix_and_with_stored_mask_buffers(reference, tmp_p
 
 
 def test_bundled_model_missing_says_how_to_restore(monkeypatch, tmp_path) -> None:
-    import promptcraft.nn.checkpoint as checkpoint_module
+    import promptcraft.paths as paths_module
 
-    monkeypatch.setattr(checkpoint_module, "bundled_models_dir", lambda: tmp_path)
-    with pytest.raises(ModelLoadError, match=r"bundled model is missing.*git checkout models/"):
+    monkeypatch.setattr(paths_module, "bundled_models_dir", lambda: tmp_path)
+    with pytest.raises(ModelLoadError, match=r"bundled model is missing.*git checkout -- models/"):
         load_model()
 
 
