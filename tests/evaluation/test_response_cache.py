@@ -109,33 +109,17 @@ def test_a_record_this_version_cannot_read_is_a_miss(tmp_path: Path) -> None:
         assert cache.get("k") is None
 
 
-def test_backend_identity_changes_with_the_adapter_prefix() -> None:
+def test_backend_identity_changes_with_the_adapter_prefix(tiny_model, bundled_tokenizer) -> None:
     from promptcraft.backends.local import LocalBackend
-    from promptcraft.nn import Decoder, ModelConfig, load_model
     from promptcraft.tuning.methods import kv_prefix_of_embeddings
 
-    tokenizer = load_model()[1]
-    torch.manual_seed(0)
-    config = ModelConfig(
-        family="llama",
-        vocab_size=tokenizer.n_vocab,
-        dim=16,
-        n_layers=1,
-        n_heads=2,
-        n_kv_heads=1,
-        head_dim=8,
-        hidden_dim=32,
-        max_seq_len=32,
-        norm_eps=1e-5,
-        activation="silu",
-    )
-    backend = LocalBackend(Decoder(config).eval(), tokenizer)
+    backend = LocalBackend(tiny_model(), bundled_tokenizer)
     plain = backend_identity(backend)
     identities = set()
     for seed in (1, 2):  # two adapters, served under the same model name
         torch.manual_seed(seed)
         backend.generator.set_kv_prefix(
-            kv_prefix_of_embeddings(backend.decoder, torch.randn(2, 16))
+            kv_prefix_of_embeddings(backend.decoder, torch.randn(2, backend.decoder.config.dim))
         )
         identities.add(backend_identity(backend))
     assert len(identities | {plain}) == 3
