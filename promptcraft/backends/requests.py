@@ -7,7 +7,6 @@ model and on a remote server, before any work starts.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 from ..errors import InvalidRequestError
 from ..params import GenerationParams
 from ..prompts.messages import Message
+from ..suggestions import did_you_mean
 from .types import Capabilities, Request
 
 __all__ = [
@@ -155,8 +155,8 @@ def _params_error(exc: ValidationError) -> InvalidRequestError:
         if first_field is None and name:
             first_field = name.split(".")[0]
         if error["type"] == "extra_forbidden":
-            guess = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            hint = did_you_mean(name, known)
+            hint = f" ({hint})" if hint else ""
             problems.append(
                 f"unknown generation parameter {name!r}{hint}; known: {', '.join(known)}"
             )

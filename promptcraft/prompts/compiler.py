@@ -22,7 +22,6 @@ chain has ``n * LINE_STRIDE`` added, and :func:`decode_line` takes it apart agai
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from jinja2.utils import missing
 from jinja2.visitor import NodeTransformer
 
 from ..errors import TemplateSecurityError
+from ..suggestions import did_you_mean
 from .messages import trim_body_edges
 
 __all__ = ["LAYOUTS", "LINE_STRIDE", "build_ast", "decode_line", "wrap_body"]
@@ -279,8 +279,8 @@ class _Guards(NodeTransformer):
         # Jinja defers an unknown filter inside {% if %} to render time, where its error has
         # no line; the filters and tests of a prompt environment are fixed, so fail here.
         if node.name not in known and not node.name.startswith("pc_"):
-            close = difflib.get_close_matches(node.name, [n for n in known if n[:3] != "pc_"], 1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(node.name, [n for n in known if n[:3] != "pc_"])
+            hint = f"; {hint}" if hint else ""
             raise JinjaSyntaxError(
                 f"no {what} named {node.name!r}{hint}", node.lineno, self.name, self.filename
             )

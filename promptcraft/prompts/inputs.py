@@ -17,7 +17,6 @@ with it (about a microsecond) and fails with an error that names the field.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputValidationError, MissingInputError
+from ..suggestions import did_you_mean
 
 __all__ = [
     "RESERVED_NAMES",
@@ -209,8 +209,8 @@ class InputValidator:
             )
         if first["type"] == "extra_forbidden":
             declared = ", ".join(self.names) or "none"
-            close = difflib.get_close_matches(field, self.names, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(field, self.names)
+            hint = f"{hint} " if hint else ""
             return InputValidationError(
                 f"unexpected input {field!r}; {hint}declared inputs: {declared}",
                 field=field,

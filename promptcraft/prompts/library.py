@@ -11,11 +11,11 @@ folder is always last. ``layouts/`` holds layouts, not prompts, and is not liste
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 from ..errors import TemplateNotFoundError
 from ..paths import bundled_templates_dir
+from ..suggestions import did_you_mean
 from .guards import RenderLimits
 from .loader import check_template_name
 from .promptfile import load_prompt
@@ -57,8 +57,8 @@ class PromptLibrary:
         """The file of template ``name``."""
         found = self._find(name)
         if found is None:
-            close = difflib.get_close_matches(name, self.names(), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = did_you_mean(name, self.names(), n=3)
+            hint = f"; {hint}" if hint else ""
             raise TemplateNotFoundError(
                 f"no template named {name!r} in {', '.join(map(str, self.dirs))}{hint}"
             )

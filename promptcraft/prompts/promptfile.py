@@ -24,7 +24,6 @@ Every error names the file and the line it is about.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from pydantic import ValidationError
 
 from ..errors import TemplateNotFoundError, TemplateSyntaxError
 from ..jsonl import JsonLineError, read_json_lines
+from ..suggestions import did_you_mean
 from .frontmatter import FrontMatter, read_front_matter
 from .guards import RenderLimits
 from .inputs import InputDeclarationError, parse_inputs
@@ -109,8 +109,8 @@ def read_prompt_file(path: str | Path) -> PromptFile:
     data = front.data
     for key, value in data.items():
         if key not in FRONT_MATTER_KEYS:
-            close = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(key), FRONT_MATTER_KEYS)
+            hint = f"; {hint}" if hint else ""
             raise TemplateSyntaxError(
                 f"unknown front-matter key {key!r}{hint} (known: {', '.join(FRONT_MATTER_KEYS)})",
                 template=shown,

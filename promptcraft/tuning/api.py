@@ -15,7 +15,6 @@ Ctrl-C stops training without losing it: the best tensors so far are saved as th
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import random
@@ -32,6 +31,7 @@ from ..nn.checkpoint import load_model
 from ..nn.generate import Generator
 from ..nn.model import Decoder
 from ..paths import bundled_models_dir
+from ..suggestions import did_you_mean
 from ..tokenizer import Tokenizer
 from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
 from .data import (
@@ -244,8 +244,8 @@ def _settings(config: TuningConfig | None, options: dict[str, Any]) -> TuningCon
     known = list(TuningConfig.model_fields)
     for name in options:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(name, known)
+            hint = f"{hint} " if hint else ""
             raise TuningConfigError(
                 f"unknown tuning option; {hint}options: {', '.join(known)}", field=name
             )
