@@ -212,23 +212,16 @@ def backend_identity(backend: Any) -> str:
 
 def _kv_prefix(backend: Any) -> Any:
     """The keys and values a local backend puts before every prompt (an adapter), if any."""
-    generator = getattr(backend, "generator", None)
-    if generator is None or not getattr(generator, "kv_prefix_len", 0):
-        return None
-    prefix = getattr(generator, "kv_prefix", None)
-    if prefix is None:  # Generator exposes only the length; the cache holds the prefix
-        prefix = getattr(getattr(generator, "_cache", None), "prefix", None)
-    return prefix
+    return getattr(getattr(backend, "generator", None), "kv_prefix", None)
 
 
 def _prefix_fingerprint(prefix: Any) -> str:
     """A digest of every value of an adapter's keys and values (they are small)."""
-    digest = hashlib.sha256()
-    for tensor in (*prefix.keys, *prefix.values):
-        flat = tensor.detach().to("cpu").float().contiguous().reshape(-1)
-        digest.update(str(tuple(tensor.shape)).encode())
-        digest.update(flat.numpy().tobytes())
-    return digest.hexdigest()[:16]
+    from ..tuning.adapter import tensors_checksum
+
+    tensors = {f"keys.{i}": t for i, t in enumerate(prefix.keys)}
+    tensors.update({f"values.{i}": t for i, t in enumerate(prefix.values)})
+    return tensors_checksum(tensors).removeprefix("sha256:")[:16]
 
 
 def _weights_fingerprint(decoder: Any) -> str:

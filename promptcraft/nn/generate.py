@@ -164,6 +164,11 @@ class Generator:
         self._cache.set_prefix(prefix)
 
     @property
+    def kv_prefix(self) -> KVPrefix | None:
+        """The adapter's keys and values set by :meth:`set_kv_prefix` (None without one)."""
+        return self._cache.prefix
+
+    @property
     def kv_prefix_len(self) -> int:
         """Context positions taken by the adapter's prefix (0 without one)."""
         return self._cache.prefix_len
