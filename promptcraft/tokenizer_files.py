@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import TokenizerError
+from .jsonl import read_json_object
 from .tokenizer import GPT2_PATTERN, MAX_TOKEN_ID, Normalization, Tokenizer
 from .tokenizer_convert import (
     AddedToken,
@@ -400,14 +400,4 @@ def _fields(error: ValidationError) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TokenizerError(f"tokenizer file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TokenizerError(f"cannot read {path}: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise TokenizerError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    if not isinstance(data, dict):
-        raise TokenizerError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
+    return read_json_object(path, TokenizerError)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelLoadError
+from ..jsonl import read_json_object
 
 __all__ = ["MISSING", "JsonKeys", "read_json_file", "read_text_file", "show_json"]
 
@@ -102,12 +103,4 @@ def read_text_file(path: Path) -> str:
 
 
 def read_json_file(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(read_text_file(path))
-    except json.JSONDecodeError as exc:
-        raise ModelLoadError(
-            f"{path}:{exc.lineno}: invalid JSON: {exc.msg}", path=str(path)
-        ) from None
-    if not isinstance(data, dict):
-        raise ModelLoadError(f"{path}: expected a JSON object", path=str(path))
-    return data
+    return read_json_object(path, lambda message: ModelLoadError(message, path=str(path)))
