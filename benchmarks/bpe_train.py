@@ -18,8 +18,8 @@ import sysconfig
 import time
 from pathlib import Path
 
-from promptcraft.bpe_training import count_chunks, learn_merges, train_bpe
-from promptcraft.tokenizer import CL100K_PATTERN
+from promptcraft.tokenizers.bpe_training import count_chunks, learn_merges, train_bpe
+from promptcraft.tokenizers.tokenizer import CL100K_PATTERN
 
 
 def stdlib_corpus(megabytes: float) -> list[str]:

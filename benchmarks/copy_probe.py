@@ -27,7 +27,7 @@ from promptcraft.curriculum.generate import generate_samples  # noqa: E402
 from promptcraft.curriculum.sample import Sample  # noqa: E402
 from promptcraft.nn.checkpoint import load_model  # noqa: E402
 from promptcraft.nn.model import Decoder  # noqa: E402
-from promptcraft.tokenizer import Tokenizer  # noqa: E402
+from promptcraft.tokenizers.tokenizer import Tokenizer  # noqa: E402
 
 FAMILIES = ("copy_list", "reverse_list")
 SEED = 424242  # not the training stream's seed (0): held-out instances

@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from promptcraft.nn import Decoder, Generator, load_model  # noqa: E402
-from promptcraft.tokenizer import GPT2_PATTERN, Tokenizer  # noqa: E402
-from promptcraft.tokenizer_writers import save_tiktoken  # noqa: E402
+from promptcraft.tokenizers.tokenizer import GPT2_PATTERN, Tokenizer  # noqa: E402
+from promptcraft.tokenizers.writers import save_tiktoken  # noqa: E402
 
 PROMPT_TOKENS = 64
 EOS = 256

@@ -50,7 +50,7 @@ CONFIG = {
 _BUILD = """
 import json, sys, torch
 from promptcraft.nn import Decoder, ModelConfig, save_model
-from promptcraft.tokenizer import GPT2_PATTERN, Tokenizer
+from promptcraft.tokenizers.tokenizer import GPT2_PATTERN, Tokenizer
 torch.manual_seed(0)
 tokenizer = Tokenizer.from_ranks({bytes([b]): b for b in range(256)}, pattern=GPT2_PATTERN,
     special_tokens={"<|endoftext|>": 256}, bos_token_id=256, eos_token_id=256)

@@ -62,17 +62,17 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingSimilarity": "promptcraft.prompts.similarity",
     "SimilarityScorer": "promptcraft.prompts.similarity",
     "normalize_text": "promptcraft.prompts.normalize",
-    "Tokenizer": "promptcraft.tokenizer",
-    "StreamDecoder": "promptcraft.tokenizer",
-    "get_tokenizer": "promptcraft.tokenizer",
-    "resolve_tokenizer": "promptcraft.tokenizer",
-    "load_tokenizer_dir": "promptcraft.tokenizer_files",
-    "load_tiktoken_file": "promptcraft.tokenizer_files",
-    "load_hf_tokenizer_json": "promptcraft.tokenizer_files",
-    "load_vocab_merges": "promptcraft.tokenizer_files",
-    "save_tiktoken": "promptcraft.tokenizer_writers",
-    "save_hf_tokenizer": "promptcraft.tokenizer_writers",
-    "train_bpe": "promptcraft.bpe_training",
+    "Tokenizer": "promptcraft.tokenizers.tokenizer",
+    "StreamDecoder": "promptcraft.tokenizers.tokenizer",
+    "get_tokenizer": "promptcraft.tokenizers.tokenizer",
+    "resolve_tokenizer": "promptcraft.tokenizers.tokenizer",
+    "load_tokenizer_dir": "promptcraft.tokenizers.files",
+    "load_tiktoken_file": "promptcraft.tokenizers.files",
+    "load_hf_tokenizer_json": "promptcraft.tokenizers.files",
+    "load_vocab_merges": "promptcraft.tokenizers.files",
+    "save_tiktoken": "promptcraft.tokenizers.writers",
+    "save_hf_tokenizer": "promptcraft.tokenizers.writers",
+    "train_bpe": "promptcraft.tokenizers.bpe_training",
     "GenerationParams": "promptcraft.params",
     "Usage": "promptcraft.generation_types",
     "TokenLogprob": "promptcraft.generation_types",
@@ -176,7 +176,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .backends.spec import BackendSpec, load_backend, parse_backend_spec
     from .backends.testing import FunctionBackend, ScriptedBackend
     from .backends.types import Capabilities, Chunk, Completion, Request, ToolCall
-    from .bpe_training import train_bpe
     from .errors import (
         AdapterError,
         AgentError,
@@ -244,14 +243,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         generate_structured,
         generate_structured_result,
     )
-    from .tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
-    from .tokenizer_files import (
+    from .tokenizers.bpe_training import train_bpe
+    from .tokenizers.files import (
         load_hf_tokenizer_json,
         load_tiktoken_file,
         load_tokenizer_dir,
         load_vocab_merges,
     )
-    from .tokenizer_writers import save_hf_tokenizer, save_tiktoken
+    from .tokenizers.tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
+    from .tokenizers.writers import save_hf_tokenizer, save_tiktoken
     from .tuning.adapter import AdapterInfo, load_adapter
     from .tuning.api import TuningReport, run_tuning, tune
     from .tuning.trainer import TuningConfig

@@ -11,7 +11,7 @@ import pytest
 
 if TYPE_CHECKING:  # torch is imported by the fixtures that need it, not by collection
     from promptcraft.nn import Decoder
-    from promptcraft.tokenizer import Tokenizer
+    from promptcraft.tokenizers.tokenizer import Tokenizer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import BackendError
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .concurrency import iterate_in_thread
 from .requests import MessagesLike, ParamsLike, build_request
 from .types import Capabilities, Chunk, Completion, Request

@@ -24,7 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import TemplateRenderError, TemplateSyntaxError
 from ..prompts.messages import Message, ToolCall
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 
 __all__ = ["ChatTemplate"]
 

@@ -26,7 +26,7 @@ from ..errors import BackendError, ContextLengthError, ModelLoadError
 from ..nn import Decoder, Generator, load_model
 from ..params import GenerationParams
 from ..paths import BUNDLED_MODEL_RESTORE_HINT, bundled_model_dir
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .base import Backend
 from .chat_template import ChatTemplate
 from .concurrency import BackgroundIterator, iterate_in_thread

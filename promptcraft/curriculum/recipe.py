@@ -37,9 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..nn import Decoder, Generator, ModelConfig, load_model, save_model
 from ..nn.packing import PackedRows, pack_samples
 from ..nn.train import CHECKPOINT_FILE, TrainConfig, Trainer
-from ..tokenizer import Tokenizer
-from ..tokenizer_files import load_tokenizer_dir
-from ..tokenizer_writers import save_tiktoken
+from ..tokenizers.files import load_tokenizer_dir
+from ..tokenizers.tokenizer import Tokenizer
+from ..tokenizers.writers import save_tiktoken
 from .chat_format import CHAT_TEMPLATE, END_OF_TURN, EOS_TOKEN
 from .generate import generate_samples
 from .mixture import DEFAULT_MIXTURE, Mixture

@@ -6,9 +6,9 @@ evaluation use this module, never ``import promptcraft.curriculum``.
 
 from __future__ import annotations
 
-from ..bpe_training import train_bpe
 from ..nn.packing import TrainingSample
-from ..tokenizer import SINGLE_DIGIT_PATTERN, Tokenizer
+from ..tokenizers.bpe_training import train_bpe
+from ..tokenizers.tokenizer import SINGLE_DIGIT_PATTERN, Tokenizer
 from .chat_format import EOS_TOKEN, SPECIAL_TOKENS
 from .generate import corpus_text
 from .sample import Sample

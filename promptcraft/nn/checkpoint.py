@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 
 from ..errors import ModelLoadError, TokenizerError
 from ..paths import bundled_model_dir
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .config import ModelConfig
 from .hf_config import config_from_hf, config_to_hf, hf_key
 from .hf_weights import Piece, hf_layout, split_to_hf
@@ -93,7 +93,7 @@ def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str
     Llama-family models are written as LlamaForCausalLM, GPT-2 as GPT2LMHeadModel, the
     tokenizer as ``tokenizer.json`` (for transformers) and ``tokenizer.tiktoken`` (ours).
     """
-    from ..tokenizer_writers import save_hf_tokenizer, save_tiktoken
+    from ..tokenizers.writers import save_hf_tokenizer, save_tiktoken
 
     config = model.config
     out = Path(path)
@@ -237,7 +237,7 @@ def _context_too_long(config: ModelConfig, directory: Path, exc: Exception) -> M
 
 
 def _load_tokenizer(directory: Path, config: ModelConfig) -> Tokenizer:
-    from ..tokenizer_files import load_tokenizer_dir
+    from ..tokenizers.files import load_tokenizer_dir
 
     try:
         tokenizer = load_tokenizer_dir(directory)

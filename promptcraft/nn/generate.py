@@ -16,7 +16,7 @@ import torch
 
 from ..errors import ContextLengthError, InvalidRequestError, TokenizerError
 from ..params import GenerationParams
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .kv_cache import KVPrefix
 from .model import Decoder
 from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage

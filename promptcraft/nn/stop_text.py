@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Collection, Sequence
 
 from ..errors import TokenizerError
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 
 __all__ = ["StopTextStream"]
 

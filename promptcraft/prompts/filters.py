@@ -9,7 +9,7 @@
                    lines too; the width may be a string such as ``"> "``.
 ``truncate_tokens``  ``{{ doc|truncate_tokens(500) }}``: at most 500 tokens of the text, counted
                    with the real tokenizer (``encoding="cl100k_base"`` by default, or any name,
-                   :class:`~promptcraft.tokenizer.Tokenizer` or backend); ``end="..."`` is
+                   :class:`~promptcraft.tokenizers.Tokenizer` or backend); ``end="..."`` is
                    appended when it cut.
 =================  ==========================================================================
 
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import TemplateRenderError, TemplateSecurityError
-from ..tokenizer import resolve_tokenizer
+from ..tokenizers.tokenizer import resolve_tokenizer
 from .guards import check_size, current_limits, estimate_size
 
 __all__ = ["PROMPT_FILTERS"]

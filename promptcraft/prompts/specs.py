@@ -93,7 +93,7 @@ class SelectSpec(BaseModel):
             # Here, so an unknown or unavailable encoding fails where the template is loaded,
             # not at its first render.
             from ..errors import TokenizerError
-            from ..tokenizer import get_tokenizer
+            from ..tokenizers.tokenizer import get_tokenizer
 
             try:
                 get_tokenizer(self.encoding)

@@ -25,7 +25,7 @@ from ..errors import (
     TemplateRenderError,
     TemplateSyntaxError,
 )
-from ..tokenizer import Tokenizer, resolve_tokenizer
+from ..tokenizers.tokenizer import Tokenizer, resolve_tokenizer
 from .compiler import wrap_body
 from .diagnostics import as_prompt_error
 from .environment import PromptEnvironment, UndefinedInput, get_environment

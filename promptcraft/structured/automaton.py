@@ -43,7 +43,7 @@ from typing import NamedTuple
 import torch
 
 from ..errors import ConstraintError
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .compile_limits import VocabularyProfile, check_compile_cost
 from .constraints import Constraint
 from .packed_graph import distances_to_final, pack_live_graph

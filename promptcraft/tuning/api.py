@@ -32,7 +32,7 @@ from ..nn.generate import Generator
 from ..nn.model import Decoder
 from ..paths import bundled_models_dir
 from ..suggestions import did_you_mean
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
 from .data import (
     TemplateRef,

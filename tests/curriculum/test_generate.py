@@ -21,7 +21,7 @@ from promptcraft.curriculum.catalog import TEXT_FAMILIES
 from promptcraft.curriculum.chat_format import render_chat
 from promptcraft.curriculum.generate import compose
 from promptcraft.curriculum.rendering import build_prompt, render_reusable
-from promptcraft.tokenizer import SINGLE_DIGIT_PATTERN
+from promptcraft.tokenizers.tokenizer import SINGLE_DIGIT_PATTERN
 
 # 512 tokens at a pessimistic 3 characters per token, less room for the eos
 MAX_CHARS = 3 * 500

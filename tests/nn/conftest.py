@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from nn_support import Reference, build_reference, make_byte_tokenizer
 
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 
 from promptcraft.nn import Decoder, ModelConfig, load_model
-from promptcraft.tokenizer import GPT2_PATTERN, Tokenizer
-from promptcraft.tokenizer_writers import save_tiktoken
+from promptcraft.tokenizers.tokenizer import GPT2_PATTERN, Tokenizer
+from promptcraft.tokenizers.writers import save_tiktoken
 
 EOS = 256
 VOCAB = 320  # larger than the tokenizer, as real checkpoints pad their embedding matrix

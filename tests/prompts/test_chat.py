@@ -144,7 +144,7 @@ def test_each_render_uses_a_new_nonce() -> None:
 
 
 def test_chat_token_count_is_the_sum_over_message_contents() -> None:
-    from promptcraft.tokenizer import get_tokenizer
+    from promptcraft.tokenizers.tokenizer import get_tokenizer
 
     tokenizer = get_tokenizer("cl100k_base")
     prompt = ChatPrompt("You are terse.")

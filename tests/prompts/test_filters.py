@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from promptcraft.prompts import Message, PromptTemplate, TemplateRenderError
-from promptcraft.tokenizer import get_tokenizer
+from promptcraft.tokenizers.tokenizer import get_tokenizer
 
 
 def render(source: str, **inputs: object) -> str:

@@ -16,7 +16,7 @@ from promptcraft.prompts import (
     TemplateSecurityError,
     TemplateSyntaxError,
 )
-from promptcraft.tokenizer import get_tokenizer
+from promptcraft.tokenizers.tokenizer import get_tokenizer
 
 
 def test_prefix_prompt_renders_instruction_then_input() -> None:

@@ -21,7 +21,7 @@ from promptcraft.prompts import (
     load_prompt,
     select_examples_within_budget,
 )
-from promptcraft.tokenizer import get_tokenizer
+from promptcraft.tokenizers.tokenizer import get_tokenizer
 
 FRUITS = [
     {"input": "apples are red and crunchy", "output": "fruit"},

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from promptcraft.bpe_training import train_bpe
-from promptcraft.tokenizer import Tokenizer
-from promptcraft.tokenizer_convert import byte_to_unicode
+from promptcraft.tokenizers.bpe_training import train_bpe
+from promptcraft.tokenizers.hf_convert import byte_to_unicode
+from promptcraft.tokenizers.tokenizer import Tokenizer
 
 _BYTE_LEVEL = {
     "type": "ByteLevel",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from promptcraft.pattern_dialects import from_oniguruma, to_oniguruma
-from promptcraft.tokenizer import CL100K_PATTERN, GPT2_PATTERN, SINGLE_DIGIT_PATTERN
+from promptcraft.tokenizers.pattern_dialects import from_oniguruma, to_oniguruma
+from promptcraft.tokenizers.tokenizer import CL100K_PATTERN, GPT2_PATTERN, SINGLE_DIGIT_PATTERN
 
 
 @pytest.mark.parametrize("pattern", [GPT2_PATTERN, CL100K_PATTERN, SINGLE_DIGIT_PATTERN])

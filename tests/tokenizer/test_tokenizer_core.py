@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptcraft.errors import TokenizerError
-from promptcraft.tokenizer import (
+from promptcraft.tokenizers.tokenizer import (
     CL100K_PATTERN,
     Tokenizer,
     get_tokenizer,
     resolve_tokenizer,
 )
-from promptcraft.tokenizer_writers import save_tiktoken
+from promptcraft.tokenizers.writers import save_tiktoken
 
 BYTES = {bytes([b]): b for b in range(256)}
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from promptcraft.errors import TokenizerError
-from promptcraft.tokenizer import Tokenizer
-from promptcraft.tokenizer_files import (
+from promptcraft.tokenizers.files import (
     TIKTOKEN_CONFIG_FILE,
     load_tiktoken_file,
     load_tokenizer_dir,
     read_tiktoken_ranks,
 )
-from promptcraft.tokenizer_writers import save_hf_tokenizer, save_tiktoken
+from promptcraft.tokenizers.tokenizer import Tokenizer
+from promptcraft.tokenizers.writers import save_hf_tokenizer, save_tiktoken
 
 
 def _write_json(path: Path, document: dict) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from promptcraft.tokenizer import GPT2_PATTERN, Tokenizer
-from promptcraft.tokenizer_files import (
+from promptcraft.tokenizers.files import (
     load_hf_tokenizer_json,
     load_tokenizer_dir,
     load_vocab_merges,
 )
+from promptcraft.tokenizers.tokenizer import GPT2_PATTERN, Tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 import tokenizers
 
 from promptcraft.errors import TokenizerError
-from promptcraft.tokenizer import CL100K_PATTERN, Tokenizer
-from promptcraft.tokenizer_files import load_hf_tokenizer_json
+from promptcraft.tokenizers.files import load_hf_tokenizer_json
+from promptcraft.tokenizers.tokenizer import CL100K_PATTERN, Tokenizer
 
 # Byte-level spellings: "Ġ" is the space byte.
 MERGES = ["Ġ t", "h e", "Ġt he", "i n", "Ġ in", "Ġin g"]

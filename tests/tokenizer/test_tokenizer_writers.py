@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from promptcraft.errors import TokenizerError
-from promptcraft.tokenizer import CL100K_PATTERN, Tokenizer, get_tokenizer
-from promptcraft.tokenizer_files import (
+from promptcraft.tokenizers.files import (
     TIKTOKEN_CONFIG_FILE,
     load_hf_tokenizer_json,
     load_tokenizer_dir,
 )
-from promptcraft.tokenizer_writers import save_hf_tokenizer, save_tiktoken
+from promptcraft.tokenizers.tokenizer import CL100K_PATTERN, Tokenizer, get_tokenizer
+from promptcraft.tokenizers.writers import save_hf_tokenizer, save_tiktoken
 
 BYTES = {bytes([b]): b for b in range(256)}
 

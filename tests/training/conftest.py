@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 
 
 @pytest.fixture(autouse=True)

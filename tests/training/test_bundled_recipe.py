@@ -13,7 +13,7 @@ from promptcraft.curriculum import CHAT_TEMPLATE, END_OF_TURN, EOS_TOKEN, genera
 from promptcraft.curriculum.recipe import ModelShape, model_config
 from promptcraft.curriculum.training_data import to_training_sample
 from promptcraft.nn import Decoder, load_model, save_model
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from promptcraft.curriculum import eval_suites
 from promptcraft.curriculum.evaluate import SuiteScore, markdown_report, score_suite, targets_table
 from promptcraft.curriculum.recipe import ModelShape, model_config
 from promptcraft.nn import Decoder, save_model
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 
 
 def suite(family: str, kind: str, k: int, wording: str, n: int, em: float) -> SuiteScore:

@@ -18,7 +18,7 @@ from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import load_adapter
 from promptcraft.tuning.adapter import attach_adapter, save_adapter
 

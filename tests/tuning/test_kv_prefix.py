@@ -9,7 +9,7 @@ import torch
 
 from promptcraft.nn import Decoder, Generator
 from promptcraft.nn.kv_cache import KVPrefix
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning.methods import kv_prefix_of_embeddings
 
 PREFIX = [17, 301, 5, 99, 640]

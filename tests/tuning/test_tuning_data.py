@@ -11,7 +11,7 @@ from promptcraft.errors import PromptError, TuningDataError
 from promptcraft.nn import Decoder, Generator
 from promptcraft.prompts import load_prompt
 from promptcraft.prompts.kinds import ChatPrompt
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning.data import (
     read_examples,
     render_example,

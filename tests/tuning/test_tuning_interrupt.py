@@ -10,7 +10,7 @@ from tuning_support import label_task
 
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import TuningInterrupted, load_adapter, run_tuning
 from promptcraft.tuning.trainer import TrainLog
 

@@ -11,7 +11,7 @@ from tuning_support import label_task
 from promptcraft.errors import TuningConfigError
 from promptcraft.nn import Decoder, Generator
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning.data import read_examples
 from promptcraft.tuning.encode import encode_examples
 from promptcraft.tuning.methods import METHODS, TuningMethod, make_tuned_part

@@ -12,7 +12,7 @@ import promptcraft as pc
 from promptcraft.errors import TuningConfigError, TuningDataError
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import read_examples, run_tuning
 from promptcraft.tuning.data import render_example, split_examples
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.tokenizer import Tokenizer
+from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import run_tuning
 from promptcraft.tuning.methods import TuningMethod
 

@@ -1,10 +1,10 @@
 """Load tokenizers from files: tiktoken rank files, Hugging Face ``tokenizer.json``,
 GPT-2's ``vocab.json`` + ``merges.txt``, and whole model directories.
 
-Every loader returns a :class:`~promptcraft.tokenizer.Tokenizer` that encodes exactly like
+Every loader returns a :class:`~promptcraft.tokenizers.Tokenizer` that encodes exactly like
 the original, or raises :class:`~promptcraft.errors.TokenizerError` saying why it cannot.
 Our own models store ``tokenizer.tiktoken`` plus the sidecar ``tiktoken_config.json``
-(:class:`TiktokenConfig`), written by :mod:`promptcraft.tokenizer_writers`.
+(:class:`TiktokenConfig`), written by :mod:`promptcraft.tokenizers.writers`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import TokenizerError
-from .jsonl import read_json_object
-from .tokenizer import GPT2_PATTERN, MAX_TOKEN_ID, Normalization, Tokenizer
-from .tokenizer_convert import (
+from ..errors import TokenizerError
+from ..jsonl import read_json_object
+from .hf_convert import (
     AddedToken,
     convert_byte_level_bpe,
     normalization_from_spec,
     pattern_from_pre_tokenizer,
 )
+from .tokenizer import GPT2_PATTERN, MAX_TOKEN_ID, Normalization, Tokenizer
 
 __all__ = [
     "TIKTOKEN_CONFIG_FILE",

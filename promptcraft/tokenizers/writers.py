@@ -12,11 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import TokenizerError
+from ..errors import TokenizerError
+from .files import TIKTOKEN_CONFIG_FILE, TIKTOKEN_FILE, TiktokenConfig
+from .hf_convert import bytes_to_token_string, merges_from_ranks
 from .pattern_dialects import to_oniguruma
 from .tokenizer import Tokenizer
-from .tokenizer_convert import bytes_to_token_string, merges_from_ranks
-from .tokenizer_files import TIKTOKEN_CONFIG_FILE, TIKTOKEN_FILE, TiktokenConfig
 
 __all__ = ["save_hf_tokenizer", "save_tiktoken"]
 

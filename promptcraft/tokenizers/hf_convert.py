@@ -17,7 +17,7 @@ from typing import Any, cast
 import regex
 from pydantic import BaseModel, ConfigDict
 
-from .errors import TokenizerError
+from ..errors import TokenizerError
 from .pattern_dialects import from_oniguruma
 from .tokenizer import GPT2_PATTERN, Normalization
 
@@ -55,7 +55,7 @@ class AddedToken(BaseModel):
 
 
 class ConvertedBPE(BaseModel):
-    """Everything a :class:`~promptcraft.tokenizer.Tokenizer` needs, from a HF tokenizer."""
+    """Everything a :class:`~promptcraft.tokenizers.Tokenizer` needs, from a HF tokenizer."""
 
     mergeable_ranks: dict[bytes, int]
     special_tokens: dict[str, int]

@@ -2,8 +2,8 @@
 
 Every tokenizer promptcraft uses is a byte-level BPE held as tiktoken *mergeable ranks*
 (token bytes -> rank, where the rank is also the token id). Loaders for other file
-layouts live in :mod:`promptcraft.tokenizer_files`, the trainer in
-:mod:`promptcraft.bpe_training`.
+layouts live in :mod:`promptcraft.tokenizers.files`, the trainer in
+:mod:`promptcraft.tokenizers.bpe_training`.
 
 Never imports torch: template rendering counts tokens with it.
 """
@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import tiktoken
 
-from .errors import TokenizerError
+from ..errors import TokenizerError
 
 __all__ = [
     "CL100K_PATTERN",
@@ -270,7 +270,7 @@ def resolve_tokenizer(spec: Any) -> Tokenizer:
     if isinstance(spec, str):
         return get_tokenizer(spec)
     if isinstance(spec, os.PathLike):
-        from .tokenizer_files import load_tokenizer_dir  # the file loaders import this module
+        from .files import load_tokenizer_dir  # the file loaders import this module
 
         return load_tokenizer_dir(spec)
     inner = getattr(spec, "tokenizer", None)

@@ -10,7 +10,7 @@ The algorithm is minbpe's, made incremental so that tens of MB train in minutes:
    rewrites only the chunks the index lists for it, and updates the pair counts by the
    difference between each chunk's old and new pairs.
 
-The result is a :class:`~promptcraft.tokenizer.Tokenizer` whose ranks are the merge order,
+The result is a :class:`~promptcraft.tokenizers.Tokenizer` whose ranks are the merge order,
 so tiktoken encodes new text with exactly the merges learned here.
 """
 

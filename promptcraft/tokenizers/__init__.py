@@ -1,0 +1,25 @@
+"""Tokenizers: one tiktoken-backed byte-level BPE :class:`Tokenizer`, and its file formats.
+
+- :mod:`.tokenizer`: the ``Tokenizer`` itself and tiktoken's named encodings;
+- :mod:`.files`: loading tiktoken rank files, Hugging Face ``tokenizer.json``, GPT-2's
+  ``vocab.json`` + ``merges.txt`` and whole model directories;
+- :mod:`.hf_convert`: the exact conversion between Hugging Face BPE and tiktoken ranks;
+- :mod:`.writers`: saving a tokenizer in both layouts;
+- :mod:`.bpe_training`: training a new vocabulary.
+
+Never imports torch: template rendering counts tokens with it.
+"""
+
+from .files import load_hf_tokenizer_json, load_tiktoken_file, load_tokenizer_dir, load_vocab_merges
+from .tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
+
+__all__ = [
+    "StreamDecoder",
+    "Tokenizer",
+    "get_tokenizer",
+    "load_hf_tokenizer_json",
+    "load_tiktoken_file",
+    "load_tokenizer_dir",
+    "load_vocab_merges",
+    "resolve_tokenizer",
+]
