@@ -4,25 +4,24 @@ that only the template, never a message, can produce control tokens.
 The template sees what ``transformers``' ``apply_chat_template`` gives it: ``messages`` (a
 list of role/content mappings), ``add_generation_prompt``, the special token strings
 (``bos_token``, ``eos_token``, ``pad_token``), the ``raise_exception`` and ``strftime_now``
-functions and a ``tojson`` filter that keeps non-ASCII text, in an
-``ImmutableSandboxedEnvironment`` with ``trim_blocks`` and ``lstrip_blocks``.
+functions and a ``tojson`` filter that keeps non-ASCII text.
+
+A chat template comes with the model file, and a model file is untrusted input (a GGUF from
+anywhere): it renders in the same sandbox, with the same bounds, as a ``.prompt`` file
+(:mod:`promptcraft.prompts.foreign`), and an escape attempt is refused naming the file.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, NoReturn
 
-import jinja2
-from jinja2.ext import loopcontrols
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-from ..errors import TemplateRenderError, TemplateSyntaxError
+from ..errors import TemplateRenderError
+from ..prompts.diagnostics import locate
+from ..prompts.foreign import compile_foreign
 from ..prompts.messages import Message, ToolCall
 from ..tokenizers.tokenizer import Tokenizer
 
@@ -41,35 +40,8 @@ def _raise_exception(message: str) -> NoReturn:
     raise _RaisedByTemplate(message)
 
 
-def _tojson(
-    value: Any,
-    ensure_ascii: bool = False,
-    indent: int | None = None,
-    separators: tuple[str, str] | None = None,
-    sort_keys: bool = False,
-) -> str:
-    # Jinja's own tojson escapes HTML characters and non-ASCII text; chat templates want
-    # the plain JSON a model was trained on.
-    return json.dumps(
-        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
-    )
-
-
 def _strftime_now(format: str) -> str:
     return datetime.now().strftime(format)
-
-
-def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]
-    )
-    env.filters["tojson"] = _tojson
-    env.globals["raise_exception"] = _raise_exception
-    env.globals["strftime_now"] = _strftime_now
-    return env
-
-
-_ENV = _environment()
 
 
 class ChatTemplate:
@@ -95,12 +67,7 @@ class ChatTemplate:
             )
             if value is not None
         }
-        try:
-            self._template = _ENV.from_string(source)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateSyntaxError(
-                f"chat template: {exc.message}", template=origin, line=exc.lineno
-            ) from None
+        self._template = compile_foreign(source, origin=origin)
 
     def render(self, messages: Sequence[Message], *, add_generation_prompt: bool = True) -> str:
         """The conversation as the model reads it, ending with the assistant's cue."""
@@ -160,27 +127,20 @@ class ChatTemplate:
         return ids
 
     def _render(self, messages: list[dict[str, Any]], add_generation_prompt: bool) -> str:
+        context = {
+            "messages": messages,
+            "add_generation_prompt": add_generation_prompt,
+            "raise_exception": _raise_exception,
+            "strftime_now": _strftime_now,
+            **self._tokens,
+        }
         try:
-            return self._template.render(
-                messages=messages, add_generation_prompt=add_generation_prompt, **self._tokens
-            )
+            return self._template.render(context, passthrough=(_RaisedByTemplate,))
         except _RaisedByTemplate as exc:
             raise TemplateRenderError(
                 f"the chat template rejected the messages: {exc}",
                 template=self.origin,
-                line=_template_line(exc.__traceback__),
-            ) from None
-        except jinja2.TemplateError as exc:
-            raise TemplateRenderError(
-                f"chat template: {exc}",
-                template=self.origin,
-                line=_template_line(exc.__traceback__),
-            ) from None
-        except Exception as exc:
-            raise TemplateRenderError(
-                f"chat template failed: {type(exc).__name__}: {exc}",
-                template=self.origin,
-                line=_template_line(exc.__traceback__),
+                line=locate(exc, {})[1],
             ) from None
 
 
@@ -206,14 +166,3 @@ def _tool_call_as_dict(call: ToolCall) -> dict[str, Any]:
         "type": call.type,
         "function": {"name": call.name, "arguments": arguments},
     }
-
-
-def _template_line(traceback: TracebackType | None) -> int | None:
-    """The template line a rendering error happened at: Jinja rewrites tracebacks so the
-    template's frames carry its file name and line."""
-    line = None
-    while traceback is not None:
-        if traceback.tb_frame.f_code.co_filename == "<template>":
-            line = traceback.tb_lineno
-        traceback = traceback.tb_next
-    return line

@@ -34,7 +34,7 @@ from ..errors import TemplateSecurityError
 from ..suggestions import did_you_mean
 from .messages import trim_body_edges
 
-__all__ = ["LAYOUTS", "LINE_STRIDE", "build_ast", "decode_line", "wrap_body"]
+__all__ = ["LAYOUTS", "LINE_STRIDE", "build_ast", "decode_line", "guard_ast", "wrap_body"]
 
 LINE_STRIDE = 100_000
 
@@ -114,6 +114,15 @@ def build_ast(
     if constants:
         tree = _FoldConstants(tree, constants).visit(tree)
     tree = _Guards(env, name, filename).visit(tree)
+    tree.set_environment(env)
+    return tree
+
+
+def guard_ast(env: Environment, source: str, name: str) -> nodes.Template:
+    """Parse a standalone template with the guards of :func:`build_ast` and none of its
+    layout passes (block trimming, inheritance merging): a template written for another
+    tool renders exactly as there, within our bounds."""
+    tree = _Guards(env, name, name).visit(env._parse(source, name, name))
     tree.set_environment(env)
     return tree
 

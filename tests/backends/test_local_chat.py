@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from promptcraft.backends import ChatTemplate, LocalBackend, load_backend
-from promptcraft.errors import BackendError, InvalidRequestError, TemplateRenderError
+from promptcraft.errors import (
+    BackendError,
+    InvalidRequestError,
+    TemplateRenderError,
+    TemplateSecurityError,
+)
 from promptcraft.prompts import Message
 
 GREEDY: dict[str, Any] = {"temperature": 0.0}
@@ -87,7 +92,7 @@ def test_chat_template_raise_exception_names_the_template_and_line() -> None:
 
 def test_chat_template_cannot_reach_outside_the_sandbox() -> None:
     template = ChatTemplate("{{ messages.__class__.__mro__ }}", origin="evil.jinja")
-    with pytest.raises(TemplateRenderError, match=r"evil\.jinja"):
+    with pytest.raises(TemplateSecurityError, match=r"evil\.jinja.*'__class__'.*unsafe"):
         template.render([Message(role="user", content="x")])
 
 
