@@ -70,6 +70,9 @@ _EXPORTS: dict[str, str] = {
     "load_tiktoken_file": "promptcraft.tokenizers.files",
     "load_hf_tokenizer_json": "promptcraft.tokenizers.files",
     "load_vocab_merges": "promptcraft.tokenizers.files",
+    "load_gguf_tokenizer": "promptcraft.tokenizers.gguf_vocab",
+    "local_models": "promptcraft.model_catalog",
+    "LocalModelInfo": "promptcraft.model_catalog",
     "save_tiktoken": "promptcraft.tokenizers.writers",
     "save_hf_tokenizer": "promptcraft.tokenizers.writers",
     "train_bpe": "promptcraft.tokenizers.bpe_training",
@@ -213,6 +216,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .evaluation.run import evaluate
     from .evaluation.variants import Selection
     from .generation_types import FinishReason, TokenLogprob, TopLogprob, Usage
+    from .model_catalog import LocalModelInfo, local_models
     from .nn.checkpoint import load_model, save_model
     from .params import GenerationParams
     from .prompts.guards import RenderLimits
@@ -250,6 +254,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_tokenizer_dir,
         load_vocab_merges,
     )
+    from .tokenizers.gguf_vocab import load_gguf_tokenizer
     from .tokenizers.tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
     from .tokenizers.writers import save_hf_tokenizer, save_tiktoken
     from .tuning.adapter import AdapterInfo, load_adapter

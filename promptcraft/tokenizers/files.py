@@ -26,6 +26,7 @@ from .hf_convert import (
     normalization_from_spec,
     pattern_from_pre_tokenizer,
 )
+from .missing_bytes import missing_single_bytes
 from .tokenizer import GPT2_PATTERN, MAX_TOKEN_ID, Normalization, Tokenizer
 
 __all__ = [
@@ -169,6 +170,7 @@ def load_hf_tokenizer_json(path: str | os.PathLike[str], *, name: str | None = N
         ignore_merges=bool(model.get("ignore_merges", False)),
         source=source,
     )
+    _check_no_unk_for_missing_bytes(model, converted.mergeable_ranks, source)
     return Tokenizer.from_ranks(
         converted.mergeable_ranks,
         pattern=pattern,
@@ -265,6 +267,21 @@ def _check_bpe_model(model: dict[str, Any], source: str) -> None:
             raise TokenizerError(f"{source}: BPE option {option}={model[option]!r} is unsupported")
     if model.get("dropout"):
         raise TokenizerError(f"{source}: BPE dropout={model['dropout']} makes encoding random")
+
+
+def _check_no_unk_for_missing_bytes(
+    model: dict[str, Any], ranks: Mapping[bytes, int], source: str
+) -> None:
+    """Without an ``unk_token`` Hugging Face drops a byte the vocabulary lacks, as we do;
+    with one it emits that token instead."""
+    missing = missing_single_bytes(ranks)
+    unk = model.get("unk_token")
+    if missing and unk is not None:
+        raise TokenizerError(
+            f"{source}: model.unk_token is {unk!r} and the vocabulary lacks {len(missing)} "
+            f"single bytes (first: {missing[0]:#04x}); Hugging Face encodes each of them as "
+            f"{unk!r}, while promptcraft drops them (as Hugging Face does without an unk_token)"
+        )
 
 
 def _vocab_of(model: dict[str, Any], source: str) -> dict[str, int]:

@@ -18,8 +18,14 @@ import regex
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import TokenizerError
+from .missing_bytes import bpe_parts
 from .pattern_dialects import from_oniguruma
-from .tokenizer import GPT2_PATTERN, Normalization
+from .tokenizer import (
+    GPT2_DIGIT_RUN_PATTERN,
+    GPT2_PATTERN,
+    GPT2_SINGLE_DIGIT_PATTERN,
+    Normalization,
+)
 
 __all__ = [
     "AddedToken",
@@ -137,11 +143,8 @@ def convert_byte_level_bpe(
         if len(token) == 1 and token_id not in added_ids:
             ranks[to_bytes(token)] = token_id
 
-    if len(ranks) != 256:
-        raise TokenizerError(
-            f"{source}: the vocabulary has {len(ranks)} of the 256 single-byte tokens; a "
-            "byte-level BPE needs all of them"
-        )
+    # A vocabulary may lack single bytes its training corpus never held (SmolLM2 lacks 21):
+    # Hugging Face drops such a byte from the text, and so does Tokenizer.encode.
     previous_id, previous_index = -1, -1
     merged: set[str] = set()
     for index, (left, right) in enumerate(merges):
@@ -237,8 +240,15 @@ def _check_tokens_rebuilt(
     directly by both, and inside longer words both may join any split."""
     priority = {(vocab[a], vocab[b]): (i, vocab[a + b]) for i, (a, b) in enumerate(merges)}
     listed = set(merges)
-    byte_ids = {char: vocab[char] for char in byte_to_unicode().values()}
+    byte_ids = {char: vocab[char] for char in byte_to_unicode().values() if char in vocab}
     for token in merged:
+        lacking = next((char for char in token if char not in byte_ids), None)
+        if lacking is not None:
+            raise TokenizerError(
+                f"{source}: token {token!r} (id {vocab[token]}) holds {lacking!r}, a byte the "
+                "vocabulary has no single-byte token for; Hugging Face drops that byte from the "
+                "text before merging, so no text gives this token, and tiktoken cannot hold it"
+            )
         parts = [byte_ids[char] for char in token]
         while len(parts) > 1:
             best: tuple[int, int] | None = None
@@ -284,7 +294,7 @@ def merges_from_ranks(ranks: Mapping[bytes, int]) -> list[tuple[bytes, bytes]]:
     for token, rank in sorted(ranks.items(), key=lambda item: item[1]):
         if len(token) < 2:
             continue
-        parts = _bpe_below(token, ranks, rank)
+        parts = bpe_parts(token, ranks, below=rank)
         if len(parts) == 2:
             merges.append((parts[0], parts[1]))
             continue
@@ -298,21 +308,6 @@ def merges_from_ranks(ranks: Mapping[bytes, int]) -> list[tuple[bytes, bytes]]:
     return merges
 
 
-def _bpe_below(token: bytes, ranks: Mapping[bytes, int], limit: int) -> list[bytes]:
-    """tiktoken's BPE on ``token`` using only ranks below ``limit``."""
-    parts = [token[i : i + 1] for i in range(len(token))]
-    while len(parts) > 1:
-        best, at = limit, -1
-        for i in range(len(parts) - 1):
-            rank = ranks.get(parts[i] + parts[i + 1], limit)
-            if rank < best:
-                best, at = rank, i
-        if at < 0:
-            break
-        parts[at : at + 2] = [parts[at] + parts[at + 1]]
-    return parts
-
-
 def pattern_from_pre_tokenizer(spec: Any, *, source: str) -> str:
     """The single tiktoken regex equivalent to a ``tokenizer.json`` pre-tokenizer."""
     if not isinstance(spec, dict):
@@ -321,6 +316,7 @@ def pattern_from_pre_tokenizer(spec: Any, *, source: str) -> str:
         )
     steps = spec.get("pretokenizers", []) if spec.get("type") == "Sequence" else [spec]
     patterns: list[str] = []
+    digits: bool | None = None  # Digits' individual_digits, once a Digits step was seen
     byte_level = False
     for step in steps:
         kind = step.get("type")
@@ -328,13 +324,23 @@ def pattern_from_pre_tokenizer(spec: Any, *, source: str) -> str:
             raise TokenizerError(f"{source}: pre_tokenizer step {kind!r} after ByteLevel")
         if kind == "Split":
             patterns.append(_split_pattern(step, source))
+        elif kind == "Digits":
+            if patterns or digits is not None:
+                raise TokenizerError(
+                    f"{source}: pre_tokenizer Digits after another splitting step; tiktoken "
+                    "applies one regex (supported: Digits directly before ByteLevel)"
+                )
+            digits = bool(step.get("individual_digits", False))
         elif kind == "ByteLevel":
             if step.get("add_prefix_space", False):
                 raise TokenizerError(
                     f"{source}: ByteLevel pre_tokenizer has add_prefix_space=true, which "
                     "changes the text before splitting; tiktoken cannot reproduce it"
                 )
-            if step.get("use_regex", True):
+            use_regex = step.get("use_regex", True)
+            if digits is not None:
+                patterns.append(_digits_pattern(digits, use_regex=use_regex))
+            elif use_regex:
                 patterns.append(GPT2_PATTERN)
             byte_level = True
         elif kind == "Metaspace":
@@ -342,7 +348,7 @@ def pattern_from_pre_tokenizer(spec: Any, *, source: str) -> str:
         else:
             raise TokenizerError(
                 f"{source}: pre_tokenizer step {kind!r} has no tiktoken equivalent "
-                "(supported: Split with behavior Isolated, then ByteLevel)"
+                "(supported: Split with behavior Isolated, or Digits, then ByteLevel)"
             )
     if not byte_level:
         raise TokenizerError(
@@ -356,6 +362,13 @@ def pattern_from_pre_tokenizer(spec: Any, *, source: str) -> str:
         )
     # ByteLevel without a regex and no Split: Hugging Face runs BPE on the whole text.
     return patterns[0] if patterns else r"[\s\S]+"
+
+
+def _digits_pattern(individual: bool, *, use_regex: bool) -> str:
+    """Digits (each digit, or each run of digits, its own piece), then ByteLevel."""
+    if use_regex:
+        return GPT2_SINGLE_DIGIT_PATTERN if individual else GPT2_DIGIT_RUN_PATTERN
+    return r"\p{N}|\P{N}+" if individual else r"\p{N}+|\P{N}+"
 
 
 def _split_pattern(step: dict[str, Any], source: str) -> str:

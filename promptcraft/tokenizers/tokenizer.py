@@ -20,10 +20,13 @@ from typing import Any, Literal
 import tiktoken
 
 from ..errors import TokenizerError
+from .missing_bytes import MissingByteEncoder, missing_single_bytes
 
 __all__ = [
     "CL100K_PATTERN",
+    "GPT2_DIGIT_RUN_PATTERN",
     "GPT2_PATTERN",
+    "GPT2_SINGLE_DIGIT_PATTERN",
     "MAX_TOKEN_ID",
     "SINGLE_DIGIT_PATTERN",
     "Normalization",
@@ -36,6 +39,14 @@ __all__ = [
 # Pre-tokenizer regexes: text is split into chunks by these before BPE, and no token
 # ever crosses a chunk boundary.
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+# Hugging Face's Digits pre-tokenizer then GPT-2's ByteLevel regex (SmolLM2, StarCoder), as one
+# regex. Digits cuts the text around every digit (individual_digits) or digit run, and GPT-2's
+# regex then runs inside each piece: no match crosses a digit, and `\s+(?!\S)` sees the end
+# of a piece before a digit, so here it only refuses to stop before a non-space non-digit.
+GPT2_SINGLE_DIGIT_PATTERN = (
+    r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+|\s+(?![^\s\p{N}])|\s+"""
+)
+GPT2_DIGIT_RUN_PATTERN = GPT2_SINGLE_DIGIT_PATTERN.replace(r"|\p{N}|", r"|\p{N}+|")
 # GPT-4's cl100k split (as Llama-3 spells it: no possessive quantifiers, so Python's `regex`,
 # tiktoken's fancy-regex and HF tokenizers' Oniguruma all read it the same way).
 CL100K_PATTERN = (
@@ -63,6 +74,10 @@ class Tokenizer:
     applied to text before encoding, as some Hugging Face tokenizers (Qwen2: NFC) do.
     ``added_tokens`` are non-special added tokens: like Hugging Face, ordinary encoding
     matches them in text; special tokens are matched only with ``allow_special``.
+
+    The vocabulary may lack some single bytes (SmolLM2's lacks 21): like Hugging Face, encoding
+    then drops such a byte from its chunk (see :mod:`.missing_bytes`). Text that holds none of
+    them, nearly all text, goes straight to tiktoken.
     """
 
     def __init__(
@@ -88,6 +103,8 @@ class Tokenizer:
             raise TokenizerError(
                 f"added tokens {sorted(unknown)} must also be in the encoding's special tokens"
             )
+        missing = missing_single_bytes(encoding._mergeable_ranks)
+        self._missing_bytes = MissingByteEncoder(encoding, missing) if missing else None
 
     @classmethod
     def from_ranks(
@@ -176,6 +193,9 @@ class Tokenizer:
         ``allow_special`` is set, so user data can never forge a control token."""
         if self.normalization is not None:
             text = unicodedata.normalize(self.normalization, text)
+        if self._missing_bytes is not None and self._missing_bytes.needed(text):
+            allowed = self.encoding.special_tokens_set if allow_special else self.added_tokens
+            return self._missing_bytes.encode(text, allowed)
         if allow_special:
             return self.encoding.encode(text, allowed_special="all")
         if self.added_tokens:
@@ -297,12 +317,15 @@ def _check_ranks(ranks: dict[bytes, int], specials: dict[str, int], name: str) -
                     f"tokenizer {name!r}: rank {rank} is used by both {seen[rank]!r} and {token!r}"
                 )
             seen[rank] = token
-    missing = [b for b in range(256) if bytes([b]) not in ranks]
-    if missing:
-        raise TokenizerError(
-            f"tokenizer {name!r}: {len(missing)} single bytes have no token (first: {missing[0]}); "
-            "a byte-level BPE needs all 256 so that any text can be encoded"
-        )
+    missing = missing_single_bytes(ranks)
+    for token, rank in ranks.items() if missing else ():
+        if len(token) > 1 and len(token.translate(None, missing)) < len(token):
+            held = next(b for b in token if b in missing)
+            raise TokenizerError(
+                f"tokenizer {name!r}: token {token!r} (id {rank}) holds the byte {held:#04x}, "
+                "which has no single-byte token; encoding drops that byte from any text, so no "
+                "text could ever give this token"
+            )
     by_rank = {rank: token for token, rank in ranks.items()}
     special_of: dict[int, str] = {}
     for text, token_id in specials.items():

@@ -58,14 +58,10 @@ def save_hf_tokenizer(
     Merges are rebuilt from the ranks (see :func:`merges_from_ranks`) and the model sets
     ``ignore_merges``, as tiktoken emits a word that is a whole token directly. With
     ``add_bos_token``, Hugging Face prepends the BOS token when asked to add special tokens.
+    A vocabulary lacking single bytes is written as it is: without an ``unk_token``, Hugging
+    Face drops those bytes from text, as promptcraft does.
     """
     ranks = tokenizer.mergeable_ranks
-    missing = [b for b in range(256) if bytes([b]) not in ranks]
-    if missing:
-        raise TokenizerError(
-            f"tokenizer {tokenizer.name!r} lacks {len(missing)} single-byte tokens "
-            f"(first: {missing[0]}); a Hugging Face byte-level BPE needs all 256"
-        )
     if add_bos_token and tokenizer.bos_token_id is None:
         raise TokenizerError(f"add_bos_token needs a BOS token; {tokenizer.name!r} has none")
     out = Path(directory)
@@ -124,7 +120,7 @@ def save_hf_tokenizer(
             "fuse_unk": False,
             "byte_fallback": False,
             "ignore_merges": True,
-            "vocab": {bytes_to_token_string(token): rank for token, rank in ranks.items()},
+            "vocab": _vocab_with_special_tokens(tokenizer),
             # Byte-level token strings never contain a space, so the "left right" form is
             # unambiguous and readable by every tokenizers version.
             "merges": [
@@ -138,6 +134,25 @@ def save_hf_tokenizer(
         out / "tokenizer_config.json", _tokenizer_config(tokenizer, added, model_max_length)
     )
     return out
+
+
+def _vocab_with_special_tokens(tokenizer: Tokenizer) -> dict[str, int]:
+    """The model vocabulary: ordinary tokens in the byte alphabet, special tokens as their text.
+
+    Hugging Face gives an added token its written id only when the vocabulary holds it, and
+    otherwise numbers it on from the vocabulary's size (wrong for SmolLM2's, at ids 0-16).
+    Added tokens are matched before the model runs, so these entries never change encoding.
+    """
+    ranks = tokenizer.mergeable_ranks
+    vocab = {bytes_to_token_string(token): rank for token, rank in ranks.items()}
+    for text, token_id in tokenizer.special_tokens.items():
+        if vocab.setdefault(text, token_id) != token_id:
+            raise TokenizerError(
+                f"tokenizer {tokenizer.name!r}: special token {text!r} (id {token_id}) is spelled "
+                f"like the ordinary token with id {vocab[text]}; a tokenizer.json vocabulary "
+                "cannot hold both"
+            )
+    return vocab
 
 
 def _post_processor(tokenizer: Tokenizer, add_bos_token: bool) -> dict[str, Any]:

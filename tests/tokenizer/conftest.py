@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from promptcraft.gguf_header import GGUFFile, open_gguf
 from promptcraft.tokenizers.bpe_training import train_bpe
+from promptcraft.tokenizers.gguf_vocab import tokenizer_from_gguf
 from promptcraft.tokenizers.hf_convert import byte_to_unicode
 from promptcraft.tokenizers.tokenizer import Tokenizer
 
@@ -124,3 +126,15 @@ def write_tokenizer_json(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def smollm2_file(smollm2_gguf: Path) -> GGUFFile:
+    """SmolLM2-135M-Instruct's GGUF file, opened once (reading its metadata takes seconds)."""
+    return open_gguf(smollm2_gguf)
+
+
+@pytest.fixture(scope="session")
+def smollm2(smollm2_file: GGUFFile) -> Tokenizer:
+    """SmolLM2's tokenizer, read from its GGUF file's metadata."""
+    return tokenizer_from_gguf(smollm2_file)

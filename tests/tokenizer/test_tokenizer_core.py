@@ -148,10 +148,16 @@ def test_from_ranks_rejects_a_rank_used_twice():
         Tokenizer.from_ranks(ranks, pattern=CL100K_PATTERN)
 
 
-def test_from_ranks_rejects_missing_single_bytes():
+def test_from_ranks_accepts_missing_single_bytes_and_encoding_drops_them():
     ranks = {token: rank for token, rank in BYTES.items() if rank != 7}
-    with pytest.raises(TokenizerError, match="first: 7"):
-        Tokenizer.from_ranks(ranks, pattern=CL100K_PATTERN)
+    tokenizer = Tokenizer.from_ranks(ranks, pattern=CL100K_PATTERN)
+    assert tokenizer.encode("a\x07b") == [ord("a"), ord("b")]
+
+
+def test_from_ranks_rejects_a_token_holding_a_missing_byte():
+    ranks = {token: rank for token, rank in BYTES.items() if rank != 7}
+    with pytest.raises(TokenizerError, match=r"token b'a\\x07' \(id 256\) holds the byte 0x07"):
+        Tokenizer.from_ranks({**ranks, b"a\x07": 256}, pattern=CL100K_PATTERN)
 
 
 def test_from_ranks_rejects_a_special_id_taken_by_an_ordinary_token():
