@@ -47,7 +47,9 @@ class GGUFFile:
         wrong = isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds)
         if wrong:
             names = " or ".join(k.__name__ for k in kinds)
-            raise self.error(f"metadata key {key!r} is {value!r}, expected {names}")
+            shown = repr(value)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise self.error(f"metadata key {key!r} is {shown}, expected {names}")
         return value
 
     def require(self, key: str, kind: type | tuple[type, ...]) -> Any:
@@ -125,9 +127,31 @@ def _checked_reader_class() -> Callable[..., Any]:
     global _reader_class
     if _reader_class is not None:
         return _reader_class
+    import numpy as np
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFReader
 
     class CheckedReader(GGUFReader):
+        _flat: Any = None
+
+        def _get(self, offset: int, dtype: Any, count: int = 1, override_order: Any = None) -> Any:
+            # gguf slices its np.memmap once per value; a memmap slice costs ~10x a plain
+            # array's (NumPy's memmap bookkeeping), and a vocabulary of 50k strings is 150k
+            # slices. The same bytes through a plain array view: 3x faster header reads.
+            if self._flat is None or len(self._flat) != len(self.data):
+                self._flat = self.data.view(np.ndarray)
+            count = int(count)
+            size = np.dtype(dtype).itemsize * count
+            if offset + size > len(self._flat):  # a cut file, or a length no file holds
+                path = Path(str(self.data.filename))
+                raise ModelLoadError(
+                    f"{path}: the GGUF header is truncated or corrupt: it runs past the end "
+                    f"of the file ({len(self._flat)} bytes) at byte {offset}",
+                    path=str(path),
+                )
+            values = self._flat[offset : offset + size].view(dtype)[:count]
+            order = self.byte_order if override_order is None else override_order
+            return values if order == "I" else values.view(values.dtype.newbyteorder(order))
+
         def _build_tensors(self, start_offs: int, fields: list[Any]) -> None:
             size = len(self.data)
             path = Path(str(self.data.filename))

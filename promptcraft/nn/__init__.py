@@ -5,10 +5,10 @@ backend) may import this package at module level.
 """
 
 from ..params import GenerationParams
-from .checkpoint import load_model, save_model
 from .config import ModelConfig, RopeScaling
 from .generate import Generator, Prompt
 from .kv_cache import KVCache
+from .loaders import load_model, save_model
 from .model import Decoder
 from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage
 

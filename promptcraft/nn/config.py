@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,20 +16,28 @@ class RopeScaling(BaseModel):
     ``linear`` divides every frequency by ``factor``. ``llama3`` (Llama 3.1) divides only
     the low frequencies, keeps the high ones and blends in between, so short-range
     attention is unchanged while long-range positions stay distinguishable.
+    ``frequency_factors`` divides frequency i by ``frequency_factors[i]``: the form llama.cpp
+    stores any such rule in (GGUF's ``rope_freqs.weight``), one factor per rotated pair.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["linear", "llama3"]
-    factor: float = Field(gt=0.0)
+    type: Literal["linear", "llama3", "frequency_factors"]
+    factor: float = Field(default=1.0, gt=0.0)
     low_freq_factor: float = Field(default=1.0, gt=0.0)
     high_freq_factor: float = Field(default=4.0, gt=0.0)
     original_max_position_embeddings: int = Field(default=8192, ge=1)
+    frequency_factors: tuple[float, ...] | None = None
 
     @model_validator(mode="after")
-    def _factors_ordered(self) -> RopeScaling:
+    def _consistent(self) -> RopeScaling:
         if self.type == "llama3" and self.high_freq_factor <= self.low_freq_factor:
             raise ValueError("rope_scaling high_freq_factor must exceed low_freq_factor")
+        factors = self.frequency_factors
+        if (self.type == "frequency_factors") != (factors is not None):
+            raise ValueError("frequency_factors go with (and only with) type frequency_factors")
+        if factors is not None and not all(math.isfinite(f) and f > 0 for f in factors):
+            raise ValueError("RoPE frequency factors must be positive and finite")
         return self
 
 
@@ -87,6 +96,12 @@ class ModelConfig(BaseModel):
                 raise ValueError(f"RoPE needs an even head_dim, got {self.head_dim}")
             if self.activation != "silu":
                 raise ValueError("llama family uses the SwiGLU (silu) MLP")
+            factors = self.rope_scaling and self.rope_scaling.frequency_factors
+            if factors and len(factors) != self.head_dim // 2:
+                raise ValueError(
+                    f"RoPE needs one frequency factor per rotated pair ({self.head_dim // 2}), "
+                    f"got {len(factors)}"
+                )
         for name in ("bos_token_id", "pad_token_id"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.vocab_size:

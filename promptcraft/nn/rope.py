@@ -21,6 +21,8 @@ def rope_frequencies(
         return inv_freq
     if scaling.type == "linear":
         return inv_freq / scaling.factor
+    if scaling.frequency_factors is not None:
+        return inv_freq / torch.tensor(scaling.frequency_factors, dtype=torch.float32)
     # llama3: wavelengths longer than the original context / low_freq_factor are slowed by
     # `factor`; shorter than context / high_freq_factor are kept; in between, blend linearly
     # in "how many wavelengths fit in the original context".

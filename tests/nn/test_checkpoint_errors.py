@@ -185,11 +185,13 @@ def test_gpt2_loads_without_prefix_and_with_stored_mask_buffers(reference, tmp_p
 
 
 def test_bundled_model_missing_says_how_to_restore(monkeypatch, tmp_path) -> None:
-    import promptcraft.paths as paths_module
+    import promptcraft.model_catalog as catalog
 
-    monkeypatch.setattr(paths_module, "bundled_models_dir", lambda: tmp_path)
-    with pytest.raises(ModelLoadError, match=r"bundled model is missing.*git checkout -- models/"):
-        load_model()
+    monkeypatch.setattr(catalog, "bundled_models_dir", lambda: tmp_path)
+    with pytest.raises(
+        ModelLoadError, match=r"bundled model pc-tiny is missing.*git checkout -- models/"
+    ):
+        load_model("pc-tiny")
 
 
 def test_unknown_dtype_is_rejected(checkpoint) -> None:

@@ -9,7 +9,7 @@ import torch
 from nn_support import Reference
 
 from promptcraft.nn import load_model
-from promptcraft.nn.hf_config import config_from_hf
+from promptcraft.nn.loaders.hf_config import config_from_hf
 
 LLAMA = {
     "architectures": ["LlamaForCausalLM"],

@@ -15,9 +15,9 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-import gguf
 import pytest
 import tokenizers
+from gguf_writing import write_file
 from tokenizer_support import SMOLLM2_MISSING_BYTES, fuzz_texts, hf_ids, hf_tokenizer_json
 
 from promptcraft.tokenizers import load_gguf_tokenizer
@@ -110,21 +110,7 @@ def vocab(gpt2_dir: Path) -> Vocab:
 
 def write_gguf(path: Path, metadata: dict[str, Any]) -> Path:
     """A GGUF file (architecture llama, no tensors) holding ``metadata``."""
-    writer = gguf.GGUFWriter(str(path), "llama")
-    for key, value in metadata.items():
-        if isinstance(value, bool):
-            writer.add_bool(key, value)
-        elif isinstance(value, int):
-            writer.add_uint32(key, value)
-        elif isinstance(value, str):
-            writer.add_string(key, value)
-        else:
-            writer.add_array(key, value)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
+    return write_file(path, "llama", metadata)
 
 
 def vocab_metadata(vocab: Vocab, pre: str, **extra: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ModelLoadError
-from .config import ModelConfig, RopeScaling
+from ...errors import ModelLoadError
+from ..config import ModelConfig, RopeScaling
 from .json_keys import JsonKeys, show_json
 
 __all__ = ["ARCHITECTURES", "config_from_hf", "config_to_hf", "hf_key"]
@@ -98,8 +98,13 @@ def config_to_hf(config: ModelConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     else:
         rope: dict[str, Any] = {"rope_type": "default", "rope_theta": config.rope_theta}
         scaling = None
+        if config.rope_scaling is not None and config.rope_scaling.type == "frequency_factors":
+            raise ValueError(
+                "this model's RoPE frequencies are scaled by per-frequency factors (from a GGUF "
+                "file's rope_freqs.weight), which config.json cannot express"
+            )
         if config.rope_scaling is not None:
-            scaling = config.rope_scaling.model_dump()
+            scaling = config.rope_scaling.model_dump(exclude={"frequency_factors"})
             scaling["rope_type"] = scaling.pop("type")
             rope.update(scaling)
         hf = {

@@ -1,4 +1,5 @@
-"""How Hugging Face tensor names and shapes map onto the Decoder's parameters.
+"""How Hugging Face tensor names and shapes map onto the Decoder's parameters: the common
+language of every tensor source (a GGUF file presents its tensors under these names too).
 
 Each of our parameters is made of one or more checkpoint tensors: Llama's q/k/v
 projections are stacked into our fused ``qkv``, gate/up into ``mlp.up``; GPT-2 stores its
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import ModelConfig
+from ..config import ModelConfig
 
 __all__ = ["IGNORED_SUFFIXES", "Piece", "hf_layout", "split_to_hf", "strip_gpt2_prefix"]
 

@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError
-from ..jsonl import read_json_object
+from ...errors import ModelLoadError
+from ...jsonl import read_json_object
 
 __all__ = ["MISSING", "JsonKeys", "read_json_file", "read_text_file", "show_json"]
 

@@ -1,0 +1,166 @@
+"""The one mapping from any tensor source onto a :class:`Decoder`.
+
+Every tensor name and shape is checked against the config before any weight is read, so a
+bad checkpoint fails with one error naming the file, the tensor and the setting to look
+at, never half-loaded. The model is then built on the meta device (no random init), given
+empty storage in its final dtype and memory layout, and filled tensor by tensor: the peak
+is the model plus one tensor, whatever the format.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import torch
+
+from ...errors import ModelLoadError
+from ..config import ModelConfig
+from ..model import Decoder
+from .hf_layout import IGNORED_SUFFIXES, Piece, hf_layout
+from .source import SourceTensor, TensorSource
+
+__all__ = ["build_decoder", "check_finite", "checked_layout"]
+
+# The block a Hugging Face tensor belongs to: "model.layers.3." (Llama) or "h.3." (GPT-2).
+_LAYER_NAME = re.compile(r"(?:model\.layers|h)\.(\d+)\.")
+
+
+def checked_layout(source: TensorSource) -> list[Piece]:
+    """The Decoder's parameters and the source tensors each is made of, after checking
+    that the source holds exactly those tensors, in readable types and the right shapes."""
+    _check_layer_count(source)
+    layout = hf_layout(source.config)
+    _check_names_and_shapes(layout, source)
+    return layout
+
+
+def build_decoder(source: TensorSource, layout: list[Piece], dtype: torch.dtype) -> Decoder:
+    """A Decoder in eval mode holding the source's weights in ``dtype``."""
+    config = source.config
+    try:
+        with torch.device("meta"):
+            model = Decoder(config).to(dtype)
+    except RuntimeError as exc:  # sizes are checked; only the RoPE tables' can overflow
+        raise _context_too_long(source, exc) from None
+    model.rope_cos = model.rope_sin = None  # computed once the weights are in
+    model.to_empty(device="cpu")
+    model.tie_weights()
+    model.use_fast_layout(keep_values=False)
+    _fill(model, layout, source)
+    try:
+        model.reset_rope()
+    except (RuntimeError, MemoryError) as exc:
+        raise _context_too_long(source, exc) from None
+    return model.eval()
+
+
+def check_finite(tensor: torch.Tensor, stored: SourceTensor) -> None:
+    """A NaN or infinite weight makes every output garbage: refuse it at load time. (A sum
+    in float64 is finite exactly when every float32 or narrower value is, and needs no
+    tensor-sized temporary.)"""
+    if math.isfinite(tensor.sum(dtype=torch.float64).item()):
+        return
+    bad = int((~torch.isfinite(tensor)).sum())
+    raise stored.error(f"holds {bad} NaN or infinite values (a corrupt or diverged checkpoint)")
+
+
+def _fill(model: Decoder, layout: list[Piece], source: TensorSource) -> None:
+    """Copy every piece's source tensors into the model's parameters, one at a time."""
+    params = dict(model.named_parameters())  # a tied lm_head appears once, as tok_emb
+    unfilled = set(params) - {piece.name for piece in layout}
+    assert not unfilled, f"no checkpoint tensors for {sorted(unfilled)}"
+    with torch.no_grad():
+        for piece in layout:
+            target, offset = params[piece.name], 0
+            for name, shape in piece.sources:
+                rows = shape[-1] if piece.transposed else shape[0]
+                stored = source.tensors[name]
+                values = stored.read()
+                check_finite(values, stored)
+                target[offset : offset + rows].copy_(values.t() if piece.transposed else values)
+                del values  # before the next tensor is read: the peak stays at one tensor
+                offset += rows
+
+
+def _check_layer_count(source: TensorSource) -> None:
+    """The config must not state more blocks than the weights hold (checked first: a
+    mistyped layer count must not build the layout of a million layers). Fewer is caught
+    by the names check, which names the first tensor no block takes."""
+    config = source.config
+    stored = {int(m[1]) for name in source.tensors if (m := _LAYER_NAME.match(name))}
+    count = max(stored) + 1 if stored else 0
+    if count < config.n_layers:
+        files = sorted({t.file.name for t in source.tensors.values()})
+        raise ModelLoadError(
+            f"{source.config_file}: {source.key('n_layers')} is {config.n_layers}, but the "
+            f"weights ({', '.join(files) or 'none'}) hold {count} layers; does "
+            f"{source.config_name} belong to these weights?",
+            path=str(source.config_file),
+        )
+
+
+def _check_names_and_shapes(layout: list[Piece], source: TensorSource) -> None:
+    config = source.config
+    expected = {name: shape for piece in layout for name, shape in piece.sources}
+    for name, stored in source.tensors.items():
+        if name in expected:
+            stored.check_kind()
+            if stored.shape != expected[name]:
+                raise stored.error(
+                    f"has shape {list(stored.shape)}, but {source.config_name} implies "
+                    f"{list(expected[name])}" + _shape_keys(source, stored.shape, expected[name])
+                )
+        elif name.endswith(IGNORED_SUFFIXES):
+            continue
+        elif name == "lm_head.weight" and config.tie_word_embeddings:
+            continue  # some checkpoints store the tied head anyway; it equals the embedding
+        else:
+            raise ModelLoadError(
+                f"{stored.file}: unexpected tensor {stored.name!r} for a {config.family} "
+                f"model with {source.key('n_layers')}={config.n_layers}"
+                + source.tensor_hint(name, present=True),
+                path=str(stored.file),
+                tensor=stored.name,
+            )
+    for name in expected:
+        if name not in source.tensors:
+            stored_name = source.stored_name(name)
+            raise ModelLoadError(
+                f"tensor {stored_name!r} is missing from the weights in {source.path}"
+                + source.tensor_hint(name, present=False),
+                path=str(source.path),
+                tensor=stored_name,
+            )
+
+
+def _shape_keys(source: TensorSource, stored: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """Which settings set the dimensions that differ: ``" (96 = intermediate_size)"``."""
+    config, key = source.config, source.key
+    sizes = [
+        (config.vocab_size, key("vocab_size")),
+        (config.dim, key("dim")),
+        (config.hidden_dim, key("hidden_dim")),
+        (config.n_heads * config.head_dim, f"{key('n_heads')} * head_dim"),
+        (config.n_kv_heads * config.head_dim, f"{key('n_kv_heads')} * head_dim"),
+        (3 * config.dim, f"3 * {key('dim')}"),
+    ]
+    if config.family == "gpt2":  # only learned positions make a tensor context-sized
+        sizes.append((config.max_seq_len, key("max_seq_len")))
+    notes = []
+    for size in dict.fromkeys(e for s, e in zip(stored, expected, strict=False) if s != e):
+        names = list(dict.fromkeys(name for value, name in sizes if value == size))
+        if names:
+            notes.append(f"{size} = {' or '.join(names)}")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _context_too_long(source: TensorSource, exc: Exception) -> ModelLoadError:
+    config: ModelConfig = source.config
+    size = 2 * config.max_seq_len * config.head_dim * 4
+    return ModelLoadError(
+        f"{source.config_file}: {source.key('max_seq_len')} is {config.max_seq_len}; the "
+        f"rotary position tables for that many positions need {size / 2**30:.1f} GiB, which "
+        f"could not be allocated ({type(exc).__name__}). Is the value a typo?",
+        path=str(source.config_file),
+    )

@@ -1,0 +1,246 @@
+"""A GGUF file (llama.cpp's format) as a tensor source: its tensors under Hugging Face
+names, in Hugging Face orientation and row order.
+
+Three differences from a Hugging Face checkpoint are undone here, and nowhere else:
+
+- **Names.** ``blk.3.attn_q.weight`` is ``model.layers.3.self_attn.q_proj.weight`` (llama,
+  qwen2) and ``blk.3.attn_qkv.weight`` is ``h.3.attn.c_attn.weight`` (gpt2).
+- **Row order of Llama's queries and keys.** llama.cpp rotates the pairs (0, 1), (2, 3),
+  ... of a head, Hugging Face the pairs (0, d/2), (1, d/2 + 1), ..., so its converter
+  interleaves each head's two halves (``LlamaModel.permute`` in convert_hf_to_gguf.py).
+  Reading stored row ``2i + j`` of a head as row ``j * d/2 + i`` undoes it. A row
+  permutation moves whole rows of quantised blocks, so it is applied to the blocks before
+  they are dequantised. Qwen2 and GPT-2 are not permuted.
+- **Orientation of GPT-2's linear layers.** The converter stores them as [out, in] (like
+  ``nn.Linear``), the transpose of GPT-2's ``Conv1D``; :meth:`GGUFTensor.dequantize`
+  returns the Conv1D view (a transposed view: no copy).
+
+Quantised blocks are dequantised with ``gguf.quants.dequantize``, llama.cpp's reference
+dequantiser in NumPy: one implementation for all eleven supported types, equal to
+llama.cpp's C code bit for bit. (A PyTorch version of Q8_0 and Q4_1 was not measurably
+faster on the default model: about 1 s for all of SmolLM2-135M either way.)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...errors import ModelLoadError, TokenizerError
+from ...gguf_header import GGUFFile, open_gguf
+from ...tokenizers.tokenizer import Tokenizer
+from .gguf_config import config_from_gguf, gguf_key
+from .source import Format, SourceTensor, TensorSource
+
+__all__ = ["FORMAT", "SUPPORTED_TYPES", "GGUFSource", "GGUFTensor", "interleaved_row_order"]
+
+#: The GGML tensor types the loader reads.
+SUPPORTED_TYPES = (
+    "F32",
+    "F16",
+    "BF16",
+    "Q8_0",
+    "Q4_0",
+    "Q4_1",
+    "Q5_0",
+    "Q5_1",
+    "Q4_K",
+    "Q5_K",
+    "Q6_K",
+)
+
+# GGUF name -> Hugging Face name, outside the blocks and inside them ("blk.N." prefix).
+_LLAMA_NAMES = {
+    "token_embd.weight": "model.embed_tokens.weight",
+    "output_norm.weight": "model.norm.weight",
+    "output.weight": "lm_head.weight",
+}
+_LLAMA_BLOCK = {
+    "attn_norm": "input_layernorm",
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj",
+    "ffn_norm": "post_attention_layernorm",
+    "ffn_gate": "mlp.gate_proj",
+    "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
+_GPT2_NAMES = {
+    "token_embd.weight": "wte.weight",
+    "position_embd.weight": "wpe.weight",
+    "output_norm.weight": "ln_f.weight",
+    "output_norm.bias": "ln_f.bias",
+    "output.weight": "lm_head.weight",
+}
+_GPT2_BLOCK = {
+    "attn_norm": "ln_1",
+    "attn_qkv": "attn.c_attn",
+    "attn_output": "attn.c_proj",
+    "ffn_norm": "ln_2",
+    "ffn_up": "mlp.c_fc",
+    "ffn_down": "mlp.c_proj",
+}
+_GPT2_CONV1D = ("attn_qkv", "attn_output", "ffn_up", "ffn_down")
+# Tensors that are settings, not weights (read by gguf_config).
+_SETTINGS_TENSORS = ("rope_freqs.weight",)
+_ROWS_PER_STEP = 4096
+_GGUF_BLOCK = re.compile(r"blk\.(\d+)\.([a-z_]+)\.(weight|bias)")
+_HF_BLOCK = re.compile(r"(?:model\.layers|h)\.(\d+)\.(.+)\.(weight|bias)")
+
+
+@dataclass(frozen=True, eq=False)
+class GGUFTensor(SourceTensor):
+    """A tensor of a GGUF file (``kind`` is its GGML type name: "Q4_1", "F32", ...)."""
+
+    entry: Any = field(default=None, repr=False)  # gguf's ReaderTensor
+    #: Llama's queries/keys: rows come in this many heads with interleaved rotary halves.
+    interleaved_heads: int | None = None
+    #: GPT-2's Conv1D weights: the Hugging Face tensor is the stored matrix transposed.
+    transposed: bool = False
+
+    def check_kind(self) -> None:
+        if self.kind not in SUPPORTED_TYPES:
+            raise self.error(
+                f"has tensor type {self.kind}, which promptcraft cannot dequantize "
+                f"(supported: {', '.join(SUPPORTED_TYPES)})"
+            )
+
+    def blocks(self) -> np.ndarray:
+        """The stored rows (floats, or quantised blocks as bytes), one per output feature,
+        in Hugging Face row order. A view of the mapped file unless rows were reordered."""
+        data: np.ndarray = self.entry.data
+        if self.interleaved_heads is None:
+            return data
+        return data[interleaved_row_order(data.shape[0], self.interleaved_heads)]
+
+    def dequantize(self, blocks: np.ndarray) -> torch.Tensor:
+        from gguf.quants import dequantize
+
+        # A few thousand rows at a time, into one float32 array: gguf's dequantize holds
+        # its output twice while it works, and the peak should stay at one tensor.
+        stored_shape = self.shape[::-1] if self.transposed else self.shape
+        values = np.empty(stored_shape, dtype=np.float32)
+        rows, out = blocks.reshape(-1, blocks.shape[-1]), values.reshape(-1, stored_shape[-1])
+        for start in range(0, len(rows), _ROWS_PER_STEP):
+            step = rows[start : start + _ROWS_PER_STEP]
+            out[start : start + len(step)] = dequantize(step, self.entry.tensor_type)
+        tensor = torch.from_numpy(values)
+        return tensor.t() if self.transposed else tensor
+
+
+class GGUFSource(TensorSource):
+    """A GGUF file: header checked, config read, tensors named (no data read yet)."""
+
+    def __init__(self, path: Path):
+        self.path = self.config_file = path
+        self.config_name = "the GGUF metadata"
+        self.gguf: GGUFFile = open_gguf(path)
+        self.config = config_from_gguf(self.gguf)
+        self.tensors = self._hf_tensors()
+
+    def key(self, field: str) -> str:
+        return gguf_key(self.gguf, field)
+
+    def stored_name(self, hf_name: str) -> str:
+        top, block = self._names()
+        for gguf_name, name in top.items():
+            if name == hf_name:
+                return gguf_name
+        match = _HF_BLOCK.fullmatch(hf_name)
+        if match:
+            for gguf_part, part in block.items():
+                if part == match[2]:
+                    return f"blk.{match[1]}.{gguf_part}.{match[3]}"
+        return hf_name
+
+    def load_tokenizer(self) -> Tokenizer:
+        from ...tokenizers.gguf_vocab import tokenizer_from_gguf
+
+        try:
+            return tokenizer_from_gguf(self.gguf)
+        except TokenizerError as exc:
+            raise ModelLoadError(
+                f"cannot load the tokenizer of {self.path}: {exc}", path=str(self.path)
+            ) from None
+
+    def default_dtype(self) -> torch.dtype:
+        """float32, measured against bfloat16 on SmolLM2-135M (AMD EPYC with AVX-512 BF16,
+        2 shared cores). bfloat16 decodes faster on 2 threads (35 against 27 tokens/s),
+        slower on 1 (23 against 27), and needs half the memory; but its rounding depends on
+        how many tokens a matrix product takes at once, so the prefix cache (which
+        recomputes only a prompt's last token) changed a greedy answer: "What is the capital
+        of France?" asked twice gave "The capital of France is Paris." and then "L'Étoile,
+        la Marseillaise", whose first tokens differ by 0.08 in logit. In float32 the same
+        prompt gives the same answer whatever the cache holds. ``dtype="bfloat16"`` trades
+        that for speed."""
+        return torch.float32
+
+    def stored_dtype(self) -> torch.dtype:
+        """The float type all matrices are stored in, if they share one; else the default."""
+        floats = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+        kinds = {t.kind for t in self.tensors.values() if len(t.shape) == 2}
+        if len(kinds) == 1 and kinds <= floats.keys():
+            return floats[kinds.pop()]
+        return self.default_dtype()
+
+    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
+        if self.config.family == "gpt2":
+            return _GPT2_NAMES, _GPT2_BLOCK
+        return _LLAMA_NAMES, _LLAMA_BLOCK
+
+    def _hf_tensors(self) -> dict[str, SourceTensor]:
+        """Every weight of the file under its Hugging Face name (unknown names are errors)."""
+        arch, family = self.gguf.metadata["general.architecture"], self.config.family
+        top, block = self._names()
+        # llama.cpp permutes the rows of Llama's queries and keys (not Qwen2's)
+        heads = {"attn_q": self.config.n_heads, "attn_k": self.config.n_kv_heads}
+        found: dict[str, SourceTensor] = {}
+        for name, entry in self.gguf.tensors.items():
+            if name in _SETTINGS_TENSORS:
+                continue
+            match = _GGUF_BLOCK.fullmatch(name)
+            part = match[2] if match else ""
+            if name in top:
+                hf_name = top[name]
+            elif match and part in block:
+                prefix = "h" if family == "gpt2" else "model.layers"
+                hf_name = f"{prefix}.{match[1]}.{block[part]}.{match[3]}"
+            else:
+                raise ModelLoadError(
+                    f"{self.path}: unexpected tensor {name!r}: not part of a {arch} model as "
+                    "llama.cpp lays one out (is general.architecture right?)",
+                    path=str(self.path),
+                    tensor=name,
+                )
+            transposed = family == "gpt2" and part in _GPT2_CONV1D and name.endswith(".weight")
+            stored = tuple(int(d) for d in reversed(entry.shape.tolist()))
+            found[hf_name] = GGUFTensor(
+                file=self.path,
+                name=name,
+                shape=stored[::-1] if transposed else stored,
+                kind=entry.tensor_type.name,
+                entry=entry,
+                interleaved_heads=heads.get(part) if arch == "llama" else None,
+                transposed=transposed,
+            )
+        return found
+
+
+def interleaved_row_order(rows: int, heads: int) -> np.ndarray:
+    """Which stored row each Hugging Face row of a llama.cpp query/key projection is.
+
+    Within a head of ``d`` rows, llama.cpp stores Hugging Face row ``j * d/2 + i`` (half
+    ``j``, pair ``i``) as row ``2i + j``.
+    """
+    half = rows // heads // 2
+    stored = np.arange(rows).reshape(heads, half, 2)  # stored[h, i, j] = h*d + 2i + j
+    return stored.transpose(0, 2, 1).reshape(rows)
+
+
+FORMAT = Format("GGUF file", Path.is_file, GGUFSource)
