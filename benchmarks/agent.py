@@ -122,7 +122,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    backend = load_backend()
+    backend = load_backend("pc-tiny")
     assert isinstance(backend, LocalBackend)
     can_constrain = (
         backend.capabilities.constrained_decoding and action_constraint([calculator]) is not None

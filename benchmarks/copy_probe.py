@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from promptcraft.curriculum.generate import generate_samples  # noqa: E402
 from promptcraft.curriculum.sample import Sample  # noqa: E402
-from promptcraft.nn.checkpoint import load_model  # noqa: E402
+from promptcraft.nn.loaders import load_model  # noqa: E402
 from promptcraft.nn.model import Decoder  # noqa: E402
 from promptcraft.tokenizers.tokenizer import Tokenizer  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Throughput and latency of ``promptcraft serve`` over loopback, and what HTTP adds.
 
-Starts ``promptcraft serve`` (the bundled model unless ``--model PATH``) as a subprocess,
+Starts ``promptcraft serve`` (pc-tiny unless ``--model NAME|PATH``) as a subprocess,
 then measures:
 
 - at 1, 8 and 32 concurrent streaming clients: requests/s, completion tokens/s, p50/p95
@@ -14,7 +14,7 @@ then measures:
 The server generates one request at a time (see promptcraft/server/scheduler.py), so
 tokens/s stays flat as clients are added while latency grows with the queue.
 
-    python benchmarks/serve.py                      # bundled model, 1 torch thread
+    python benchmarks/serve.py                      # pc-tiny, 1 torch thread
     python benchmarks/serve.py --model PATH --threads 2 --quick
 
 Writes the table to benchmarks/results/serve.md as well.
@@ -59,7 +59,7 @@ class Sample:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="bundled", help="checkpoint directory or 'bundled'")
+    parser.add_argument("--model", default="pc-tiny", help="a local model's name or path (pc-tiny)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads, server and direct")
     parser.add_argument("--max-tokens", type=int, default=32, help="tokens per request")
     parser.add_argument("--quick", action="store_true", help="fewer requests per row")
@@ -189,9 +189,10 @@ def measure_overhead(
     import torch
 
     from promptcraft.backends import load_backend
+    from promptcraft.cli.model_option import local_spec
 
     torch.set_num_threads(threads)
-    backend = load_backend(None if model_arg == "bundled" else f"local:{model_arg}")
+    backend = load_backend(local_spec(model_arg))
     params = {"max_tokens": 1, "temperature": 0, "ignore_eos": True}
     direct: list[float] = []
     direct_for_stream: list[float] = []
@@ -272,7 +273,7 @@ def render(
         f"{(st - ds) * ms:+.2f} ms |",
         "",
         "Command: `python benchmarks/serve.py"
-        + (f" --model {args.model}" if args.model != "bundled" else "")
+        + (f" --model {args.model}" if args.model != "pc-tiny" else "")
         + (f" --threads {args.threads}" if args.threads != 1 else "")
         + (f" --max-tokens {args.max_tokens}" if args.max_tokens != 32 else "")
         + (" --quick" if args.quick else "")

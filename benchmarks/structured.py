@@ -79,7 +79,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     started = time.time()
 
-    backend = LocalBackend.load()
+    backend = LocalBackend.load("pc-tiny")
     constraint = json_schema(Person)
     records = _records(args.items)
     template = pc.HybridPrompt(instruction=INSTRUCTION, examples=EXAMPLES)
@@ -197,14 +197,14 @@ def _mask_cost(backend: LocalBackend, outs: list[pc.Completion], constraint: obj
 
 def _compile_times(backend: LocalBackend, constraint: object) -> list[tuple[str, float, int]]:
     """Cold compile (vocabulary + index) of the schema: (vocabulary, seconds, states)."""
-    from promptcraft.backends.local import bundled_model_dir
+    from promptcraft.model_catalog import resolve_model
 
     cl100k = get_tokenizer("cl100k_base")
     first_50k = {b: r for b, r in cl100k.mergeable_ranks.items() if r < 50256}
     tokenizers = [
         (
             f"bundled model ({backend.decoder.config.vocab_size} tokens)",
-            load_tokenizer_dir(bundled_model_dir()),
+            load_tokenizer_dir(resolve_model("pc-tiny")),
             backend.decoder.config.vocab_size,
         ),
         (

@@ -17,7 +17,7 @@ curriculum), so it is not a task the model fails few-shot.
 Both use the default tuning template (``Input: ...\\nOutput:``). Baselines score the same
 test examples zero-shot and with 8 demonstrations (a few-shot prompt). Each method then runs
 ``pc.run_tuning`` under the same budget of CPU time, and its adapter is loaded back with
-``pc.load_backend("local", adapter=...)`` to score the test set as an app would see it.
+``pc.load_backend("pc-tiny", adapter=...)`` to score the test set as an app would see it.
 
     python benchmarks/tuning.py                       # everything, one process (about 30 min)
     python benchmarks/tuning.py run --task count_label --method prompt   # one cell
@@ -120,7 +120,7 @@ def baseline(task: str, threads: int) -> dict[str, Any]:
 
     train_path, test_path = task_files(task)
     train, test = read_examples(train_path), read_examples(test_path)
-    backend = pc.load_backend("local")
+    backend = pc.load_backend("pc-tiny")
     zero = default_template()
     shots = pc.FewShotPrompt(
         examples=[{"input": e.input, "output": e.output} for e in train[:8]],
@@ -149,12 +149,13 @@ def run_cell(task: str, method: str, threads: int, budget: float) -> dict[str, A
         method,  # type: ignore[arg-type]
         data=train_path,
         test_data=test_path,
+        model="pc-tiny",
         out=WORK / "adapters" / f"{task}-{method}",
         max_cpu_seconds=budget,
         progress=False,
     )
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    backend = pc.load_backend("local", adapter=report.adapter)
+    backend = pc.load_backend("pc-tiny", adapter=report.adapter)
     template, test = default_template(), read_examples(test_path)
     outs = backend.generate_batch(
         [template.render(input=e.input) for e in test], max_tokens=12, temperature=0
@@ -210,7 +211,7 @@ def write_report() -> Path:
         "budget ended training; *train time* is wall time; *CPU time* covers the whole run "
         "(data, training, both exact-match passes); *test exact match* is on the 200 test "
         "examples, before and after, as measured right after training; *served* is the same "
-        'test set through `pc.load_backend("local", adapter=...)`, batched.',
+        'test set through `pc.load_backend("pc-tiny", adapter=...)`, batched.',
         "",
     ]
     for task in TASKS:

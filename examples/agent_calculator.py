@@ -1,4 +1,4 @@
-"""An agent on the bundled model, fully offline: it calls the calculator and a lookup table
+"""An agent on pc-tiny, our bundled model, fully offline: it calls the calculator and a lookup table
 through the text tool protocol until it can answer.
 
 Run: python examples/agent_calculator.py
@@ -18,9 +18,9 @@ from promptcraft.agents import (
     lookup,
 )
 
-backend = pc.load_backend()  # the bundled model, in this process
+backend = pc.load_backend("pc-tiny")  # our curriculum model, trained on the tool protocol
 
-# What `lookup` knows; the description is the one the bundled model was trained with. The keys
+# What `lookup` knows; the description is the one pc-tiny was trained with. The keys
 # are items and names its training problems used: given a name it never saw ("Ann"), the tiny
 # model looks up a name it knows instead.
 prices = lookup(

@@ -5,10 +5,10 @@
     PROMPTCRAFT_AGENT_URL=https://api.openai.com/v1 PROMPTCRAFT_AGENT_MODEL=gpt-4o-mini \\
         OPENAI_API_KEY=... python examples/agent_remote.py
 
-With no URL it starts `promptcraft serve` with the bundled model on a free loopback port and
-stops it at the end, so it runs offline. The agent offers the tools as native tool calls;
+With no URL it starts `promptcraft serve --model pc-tiny` on a free loopback port and stops it
+at the end, so it runs offline. The agent offers the tools as native tool calls;
 `promptcraft serve` refuses `tools`, so the agent falls back to the text protocol over
-/v1/completions, which the bundled model speaks. A server with native tool calls (OpenAI,
+/v1/completions, which pc-tiny was trained on. A server with native tool calls (OpenAI,
 vLLM, llama.cpp, Ollama) keeps the native protocol.
 """
 
@@ -29,8 +29,9 @@ from promptcraft.agents import Agent, AgentError, calculator, lookup
 
 @contextlib.contextmanager
 def promptcraft_serve() -> Iterator[tuple[str, str]]:
-    """Run `promptcraft serve` (bundled model) on a free port; yield (base URL, model)."""
-    command = [sys.executable, "-m", "promptcraft", "serve", "--port", "0", "--threads", "2"]
+    """Run `promptcraft serve` (pc-tiny) on a free port; yield (base URL, model)."""
+    command = [sys.executable, "-m", "promptcraft", "serve", "--model", "pc-tiny"]
+    command += ["--port", "0", "--threads", "2"]
     command += ["--log-level", "warning"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

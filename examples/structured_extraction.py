@@ -1,4 +1,4 @@
-"""Typed output from the bundled model, offline: JSON records, a label, and a code.
+"""Typed output from pc-tiny, our bundled model, offline: JSON records, a label, and a code.
 
 Constrained decoding masks every token that would break the schema, so each output parses,
 whatever the model would have written. Validation that a schema cannot express (here: the
@@ -19,7 +19,7 @@ class Person(BaseModel):
     age: int = Field(ge=0, le=130)
 
 
-backend = pc.load_backend()  # the bundled model
+backend = pc.load_backend("pc-tiny")  # our small bundled model, in this process
 
 example = {
     "input": "name: Ana; city: Oslo; age: 31",

@@ -1,4 +1,4 @@
-"""Teach the bundled model a label mapping its prompt never shows, with prompt tuning.
+"""Teach pc-tiny, our small bundled model, a label mapping no prompt can show: prompt tuning.
 
 The task: tag an item by its colour word, red -> "zap", blue -> "mop". No prompt can say
 that without giving it away, so the untuned model fails; 16 trained virtual tokens (3,072
@@ -24,6 +24,7 @@ for _ in range(80):
 template = pc.PrefixPrompt(input_label="Item", output_label="Tag", name="colour-tag")
 report = run_tuning(
     "prompt",
+    model="pc-tiny",  # fast to tune on a CPU; the default model, SmolLM2-135M, is far larger
     data=examples,  # or a JSONL file of {"input": ..., "output": ...} lines
     template=template,  # the template the app renders: tuning learns that exact text
     out="adapters/colour-tag",
@@ -39,7 +40,7 @@ print(f"trained {info.trained_params:,} of {info.total_params:,} parameters", en
 print(f"in {info.train_seconds:.0f} s")
 print(f"held-out exact match: {info.val_exact_match_before:.0%} -> {info.val_exact_match:.0%}")
 
-backend = pc.load_backend("local", adapter=report.adapter)
+backend = pc.load_backend("pc-tiny", adapter=report.adapter)
 for item in ["red kite", "blue lamp"]:
     completion = backend.generate(template.render(input=item), max_tokens=4, temperature=0)
     print(f"{item!r} -> {completion.text.strip()!r}")

@@ -94,8 +94,8 @@ _EXPORTS: dict[str, str] = {
     "parse_backend_spec": "promptcraft.backends.spec",
     "BackendSpec": "promptcraft.backends.spec",
     "ChatTemplate": "promptcraft.backends.chat_template",
-    "load_model": "promptcraft.nn.checkpoint",
-    "save_model": "promptcraft.nn.checkpoint",
+    "load_model": "promptcraft.nn.loaders",
+    "save_model": "promptcraft.nn.loaders",
     "tool": "promptcraft.agents.tools",
     "Tool": "promptcraft.agents.tools",
     "ToolArgumentsError": "promptcraft.agents.tools",
@@ -217,7 +217,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .evaluation.variants import Selection
     from .generation_types import FinishReason, TokenLogprob, TopLogprob, Usage
     from .model_catalog import LocalModelInfo, local_models
-    from .nn.checkpoint import load_model, save_model
+    from .nn.loaders import load_model, save_model
     from .params import GenerationParams
     from .prompts.guards import RenderLimits
     from .prompts.inputs import InputSpec

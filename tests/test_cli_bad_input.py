@@ -207,7 +207,9 @@ def test_agent_with_an_empty_task_exits_2(capsys: pytest.CaptureFixture[str]) ->
 def test_agent_trace_path_that_is_a_folder_names_it_and_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    line = error_of(capsys, "agent", "What is 2 + 2?", "--trace", str(tmp_path))
+    line = error_of(
+        capsys, "agent", "What is 2 + 2?", "--trace", str(tmp_path), "--backend", "pc-tiny"
+    )
     assert line == f"promptcraft agent: error: {tmp_path}: Is a directory"
 
 
@@ -215,7 +217,7 @@ def test_demo_with_a_missing_model_path_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     line = error_of(capsys, "demo", "--model", str(tmp_path / "nomodel"))
-    assert f"model directory {tmp_path / 'nomodel'} does not exist" in line
+    assert f"model path {tmp_path / 'nomodel'} does not exist" in line
 
 
 # --- eval and tune -------------------------------------------------------------------------

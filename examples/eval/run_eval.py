@@ -1,4 +1,4 @@
-"""A real evaluation on the bundled model: one task (count the words of a list) as a prefix
+"""A real evaluation on pc-tiny, our bundled model: one task (count the words of a list) as a prefix
 prompt, a few-shot prompt and a hybrid prompt, at k = 0, 1, 2, 4, 8 examples; then the
 few-shot prompt with three ways of choosing its examples (first_k, random_k over three seeds,
 similar_k). Writes the charts, the reports (JSON; every item's prompt and output too with
@@ -36,7 +36,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    backend = pc.load_backend()  # the bundled model, loaded once for both evaluations
+    backend = pc.load_backend("pc-tiny")  # loaded once for both evaluations
     common = {
         "data": HERE / "data.jsonl",
         "backend": backend,

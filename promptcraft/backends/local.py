@@ -22,10 +22,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
-from ..errors import BackendError, ContextLengthError, ModelLoadError
+from ..errors import (
+    BackendError,
+    ContextLengthError,
+    ModelLoadError,
+    TemplateRenderError,
+    TemplateSecurityError,
+    TemplateSyntaxError,
+)
+from ..model_catalog import reinstall_hint, resolve_local_model
 from ..nn import Decoder, Generator, load_model
 from ..params import GenerationParams
-from ..paths import BUNDLED_MODEL_RESTORE_HINT, bundled_model_dir
+from ..prompts.messages import Message
 from ..tokenizers.tokenizer import Tokenizer
 from .base import Backend
 from .chat_template import ChatTemplate
@@ -36,7 +44,7 @@ from .types import Capabilities, Chunk, Completion, Request
 if TYPE_CHECKING:
     from ..structured.automaton import TokenAutomaton
 
-__all__ = ["LocalBackend", "Truncation", "bundled_model_dir"]
+__all__ = ["LocalBackend", "Truncation", "chat_template_origin"]
 
 Truncation = Literal["left"]
 
@@ -111,39 +119,54 @@ class LocalBackend(Backend):
         truncate: Truncation | None = None,
         adapter: str | os.PathLike[str] | None = None,
     ) -> LocalBackend:
-        """Load a Hugging Face layout checkpoint directory; ``None`` loads the bundled model.
-        ``dtype``: ``"float32"`` (default), ``"bfloat16"``, ``"float16"`` or ``"auto"``.
-        ``adapter``: a file written by ``pc.tune`` / ``promptcraft tune`` for this model."""
+        """Load a local model: ``None`` is the default model (SmolLM2-135M-Instruct), a
+        name from :mod:`promptcraft.model_catalog` (``"smollm2"``, ``"pc-tiny"``) that model,
+        anything else a Hugging Face layout checkpoint directory or a ``.gguf`` file.
+        ``dtype``: ``"float32"`` (the default), ``"bfloat16"``, ``"float16"`` or ``"auto"``
+        (the checkpoint's own). ``adapter``: a file written by
+        ``pc.tune`` / ``promptcraft tune`` for this model."""
         start = time.perf_counter()
-        directory = bundled_model_dir() if path is None else Path(path)
+        source, name = resolve_local_model(path)
         try:
-            decoder, tokenizer = load_model(directory, dtype=dtype)
+            decoder, tokenizer = load_model(source, dtype=dtype)
         except ModelLoadError as exc:
-            if path is None:
+            if name is not None:  # a catalog model: say how to reinstall it
                 raise ModelLoadError(
-                    f"the bundled model at {directory} cannot be loaded: {exc}. "
-                    + BUNDLED_MODEL_RESTORE_HINT,
+                    f"the local model {name!r} at {source} cannot be loaded: {exc}. "
+                    + reinstall_hint(name),
                     path=exc.path,
                     tensor=exc.tensor,
                 ) from None
             raise
-        template_file = directory / "chat_template.jinja"
-        if not template_file.is_file():
-            template_file = directory / "tokenizer_config.json"
         backend = cls(
             decoder,
             tokenizer,
-            model=directory.name,
+            model=name or (source.stem if source.is_file() else source.name),
             max_context=max_context,
             truncate=truncate,
-            chat_template_origin=str(template_file),
+            chat_template_origin=chat_template_origin(source),
         )
+        backend.check_chat_template()
         if adapter is not None:
             from ..tuning.adapter import attach_adapter
 
             attach_adapter(backend, adapter)
         backend.load_seconds = time.perf_counter() - start
         return backend
+
+    def check_chat_template(self) -> None:
+        """Compile the model's chat template and render one plain conversation with it, so
+        a template that does not parse, or that reaches outside the sandbox, is refused when
+        the model loads, naming its file, rather than at the first chat. (A template may
+        still reject some conversations; that is its right and comes at chat time.)"""
+        if self._chat_source is None:
+            return
+        try:
+            self.chat_template.render([Message(role="user", content="Hello")])
+        except (TemplateSyntaxError, TemplateSecurityError) as exc:
+            raise ModelLoadError(f"the model's chat template is refused: {exc}") from None
+        except TemplateRenderError:
+            pass
 
     def generate_batch(
         self,
@@ -331,3 +354,11 @@ def _fit_context(
             "with truncate='left')"
         )
     raise ContextLengthError(problem, prompt_tokens=n, max_context=context)
+
+
+def chat_template_origin(source: Path) -> str:
+    """Where a checkpoint's chat template comes from, as errors name it."""
+    if source.is_file():  # a GGUF file keeps it in its metadata
+        return f"{source} (tokenizer.chat_template)"
+    template_file = source / "chat_template.jinja"
+    return str(template_file if template_file.is_file() else source / "tokenizer_config.json")

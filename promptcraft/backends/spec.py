@@ -1,8 +1,9 @@
 """``load_backend(spec)``: one string names any backend.
 
 =========================  ===============================================================
-``None`` or ``"local"``     the bundled model
-``"local:PATH"``            a Hugging Face layout checkpoint directory
+``None`` or ``"local"``     the default local model, SmolLM2-135M-Instruct
+``"smollm2"``, ``"pc-tiny"``  a local model by name (:mod:`promptcraft.model_catalog`)
+``"local:PATH"``            a Hugging Face layout checkpoint directory, or a ``.gguf`` file
 ``"openai:MODEL"``          api.openai.com (key from ``OPENAI_API_KEY`` or ``api_key=``)
 ``"http(s)://HOST/v1"``     any OpenAI-compatible server (``model=``, ``api_key=``)
 =========================  ===============================================================
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import BackendError
+from ..model_catalog import model_names
 from .base import Backend
 
 __all__ = ["OPENAI_BASE_URL", "BackendSpec", "load_backend", "parse_backend_spec"]
@@ -28,6 +30,7 @@ __all__ = ["OPENAI_BASE_URL", "BackendSpec", "load_backend", "parse_backend_spec
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 _LOCAL_OPTIONS = ("dtype", "max_context", "truncate", "adapter")
+_NAMES = ", ".join(repr(name) for name in model_names())
 _SERVER_OPTIONS = (
     "model",
     "api_key",
@@ -40,8 +43,9 @@ _SERVER_OPTIONS = (
     "async_http_client",
 )
 _FORMS = (
-    "None or 'local' (the bundled model), 'local:PATH' (a checkpoint directory), "
-    "'openai:MODEL' (api.openai.com) or 'http(s)://HOST/v1' (an OpenAI-compatible server)"
+    f"None or 'local' (the default local model), a local model's name ({_NAMES}), "
+    "'local:PATH' (a checkpoint directory or .gguf file), 'openai:MODEL' (api.openai.com) "
+    "or 'http(s)://HOST/v1' (an OpenAI-compatible server)"
 )
 
 
@@ -51,7 +55,8 @@ class BackendSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["local", "openai"]
-    path: Path | None = None  # local: the checkpoint directory; None is the bundled model
+    path: Path | None = None  # local: the checkpoint directory or .gguf file
+    name: str | None = None  # local: a catalog model's name (None with no path: the default)
     base_url: str | None = None  # openai: the server's API root
     model: str | None = None  # openai: the model name, when the spec carries it
 
@@ -67,6 +72,8 @@ def parse_backend_spec(spec: str | None) -> BackendSpec:
     scheme, colon, rest = text.partition(":")
     if text == "local":
         return BackendSpec(kind="local")
+    if text in model_names():
+        return BackendSpec(kind="local", name=text)
     if scheme == "local" and colon:
         if not rest.strip():
             raise BackendError(f"backend spec {spec!r} has no path after 'local:'; use {_FORMS}")
@@ -81,8 +88,10 @@ def parse_backend_spec(spec: str | None) -> BackendSpec:
     if scheme.lower() in ("http", "https"):
         return BackendSpec(kind="openai", base_url=_server_url(spec, text))
     hint = ""
-    if Path(os.path.expanduser(text)).is_dir():
-        hint = f" (to load the checkpoint directory {text!r}, write 'local:{text}')"
+    if Path(os.path.expanduser(text)).is_dir() or text.endswith(".gguf"):
+        hint = f" (to load the local model {text!r}, write 'local:{text}')"
+    elif text.lower() in model_names():
+        hint = f" (local model names are lower case: {text.lower()!r})"
     raise BackendError(f"unknown backend spec {spec!r}{hint}; use {_FORMS}")
 
 
@@ -105,7 +114,7 @@ def load_backend(spec: str | None = None, **options: Any) -> Backend:
             )
         from .local import LocalBackend  # imports torch: only when a local model is wanted
 
-        return LocalBackend.load(parsed.path, **options)
+        return LocalBackend.load(parsed.path or parsed.name, **options)
     return _load_server_backend(spec, parsed, options)
 
 

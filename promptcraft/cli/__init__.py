@@ -23,9 +23,11 @@ examples:
   promptcraft run sentiment --var text="Great phone"     render it, then generate
   promptcraft generate $'Question: 2 + 3\\nAnswer:'       complete a text prompt
   promptcraft demo                                       every prompt kind, offline
+  promptcraft models                                     the local models, installed or not
 
-Everything runs offline with the bundled model (models/); --backend points a command at
-an OpenAI-compatible server instead. Run 'promptcraft COMMAND --help' for the options and
+Everything runs offline with the default local model, SmolLM2-135M-Instruct (--backend
+pc-tiny for our small bundled model); --backend points a command at an OpenAI-compatible
+server instead. Run 'promptcraft COMMAND --help' for the options and
 examples of one command."""
 
 
@@ -34,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="promptcraft",
         description=(
             "Prompt engineering and simple agents: render and lint .prompt templates,\n"
-            "generate with the bundled local model or any OpenAI-compatible server."
+            "generate with a local model or any OpenAI-compatible server."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

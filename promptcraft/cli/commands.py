@@ -10,6 +10,7 @@ from . import (
     demo,
     eval_command,
     generate_commands,
+    models_command,
     prompt_commands,
     serve_command,
     tune_command,
@@ -24,6 +25,7 @@ _MODULES: tuple[Any, ...] = (
     eval_command,
     tune_command,
     serve_command,
+    models_command,
     demo,
 )
 

@@ -1,5 +1,9 @@
-"""``promptcraft demo``: one prompt of each kind, rendered and answered offline by the
-bundled model, then a tool-protocol exchange with a real calculator."""
+"""``promptcraft demo``: one prompt of each kind, rendered and answered offline.
+
+On the default model, SmolLM2-135M-Instruct, the prompts are ordinary tasks (spelling,
+capitals, translation) in the layouts a base or instruct model completes best. On our
+curriculum model (``--model pc-tiny``) they are the task families and wordings it was
+trained on, followed by a tool-protocol exchange with a real calculator."""
 
 from __future__ import annotations
 
@@ -9,8 +13,17 @@ import time
 from typing import Any
 
 from ..errors import ModelLoadError
+from ..model_catalog import DEFAULT_MODEL
+from .model_option import add_model_option, local_spec
 
 __all__ = ["register", "run_demo"]
+
+COUNTRIES = [
+    {"input": "France", "output": "Paris"},
+    {"input": "Japan", "output": "Tokyo"},
+    {"input": "Italy", "output": "Rome"},
+]
+ENGLISH_FRENCH = [{"input": "cat", "output": "chat"}, {"input": "house", "output": "maison"}]
 
 WORDS = [
     {"input": "lamp tree boat", "output": "boat tree lamp"},
@@ -26,9 +39,50 @@ SHIFTED = [
 CAPITALS = [{"input": "cat", "output": "CAT"}, {"input": "moon", "output": "MOON"}]
 
 
-def _demo_prompts() -> list[tuple[str, Any, dict[str, Any]]]:
-    """(title, template, inputs): each kind, on task families and wordings the bundled model
-    was trained on (its card shows how far it is from generalising beyond them)."""
+def _demo_prompts(model: str) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(title, template, inputs): each kind, for ``model``."""
+    return _pc_tiny_prompts() if model == "pc-tiny" else _real_model_prompts()
+
+
+def _real_model_prompts() -> list[tuple[str, Any, dict[str, Any]]]:
+    """Ordinary tasks a small instruct model gets right, each in the layout it answers best
+    (measured: completion layouts for the text kinds, the chat template for chat)."""
+    from ..prompts import ChatPrompt, FewShotPrompt, HybridPrompt, PrefixPrompt
+
+    capitals = FewShotPrompt(COUNTRIES, input_label="Country", output_label="Capital")
+    return [
+        (
+            "prefix: an instruction, then the input",
+            PrefixPrompt("Correct the spelling.", input_label="Text", output_label="Corrected"),
+            {"input": "I beleive the parcel was recieved."},
+        ),
+        ("few-shot: demonstrations, then the query", capitals, {"input": "Germany"}),
+        (
+            "hybrid: an instruction plus demonstrations",
+            HybridPrompt(
+                "Translate the English word into French.",
+                ENGLISH_FRENCH,
+                input_label="English",
+                output_label="French",
+            ),
+            {"input": "water"},
+        ),
+        (
+            "reverse: shown an output (a capital), asked for its input",
+            capitals.reverse(),
+            {"output": "Madrid"},
+        ),
+        (
+            "chat: role-tagged messages through the model's chat template",
+            ChatPrompt("You are a helpful assistant."),
+            {"input": "What is the capital of France?"},
+        ),
+    ]
+
+
+def _pc_tiny_prompts() -> list[tuple[str, Any, dict[str, Any]]]:
+    """Task families and wordings pc-tiny was trained on (its card shows how far it is from
+    generalising beyond them)."""
     from ..prompts import ChatPrompt, FewShotPrompt, HybridPrompt, PrefixPrompt
 
     return [
@@ -65,16 +119,21 @@ def _demo_prompts() -> list[tuple[str, Any, dict[str, Any]]]:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser(
         "demo",
-        help="answer one prompt of each kind with the bundled model (offline)",
+        help="answer one prompt of each kind with a local model (offline)",
         description=(
-            "Render one prompt of each kind (prefix, few-shot, hybrid, reverse, chat), answer it "
-            "with the bundled local model, and run a tool-protocol exchange with a calculator. "
-            "Runs offline."
+            "Render one prompt of each kind (prefix, few-shot, hybrid, reverse, chat) and answer "
+            "it with a local model, offline: SmolLM2-135M-Instruct by default. With --model "
+            "pc-tiny, our curriculum model answers the tasks it was trained on, then runs a "
+            "tool-protocol exchange with a calculator."
         ),
+        epilog=(
+            "examples:\n  promptcraft demo                  SmolLM2-135M-Instruct, the default"
+            "\n  promptcraft demo --model pc-tiny  our curriculum model and its tool protocol"
+            "\n  promptcraft demo --render-only    the prompts only, no model"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument(
-        "--model", default=None, metavar="PATH", help="a model directory (default: the bundled one)"
-    )
+    add_model_option(demo)
     demo.add_argument(
         "--render-only", action="store_true", help="only render the prompts, load no model"
     )
@@ -85,21 +144,17 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..backends import load_backend
 
     backend = None
+    model = args.model or DEFAULT_MODEL
     if not args.render_only:
         try:
-            backend = load_backend(f"local:{args.model}" if args.model else None)
+            backend = load_backend(local_spec(model))
         except ModelLoadError as exc:
-            if args.model:  # the user's own path: a mistake to report, not to work around
+            if args.model:  # the user's own choice: a mistake to report, not to work around
                 raise
             print(f"(no model: {exc}; showing the rendered prompts only)\n")
         else:
-            print(
-                f"model: {backend!r}\n"
-                "A 2.8M-parameter model trained in under an hour on a CPU: it answers the task "
-                "families and wordings it was trained on, shown here, and fewer (about 60%) of "
-                "the wordings it never saw; models/pc-tiny/MODEL_CARD.md measures both."
-            )
-    for title, template, inputs in _demo_prompts():
+            print(f"model: {backend!r}\n{_ABOUT.get(model, '')}".rstrip())
+    for title, template, inputs in _demo_prompts(model):
         _rule(title)
         if template.kind == "chat":
             messages = template.render_messages(**inputs)
@@ -114,9 +169,22 @@ def run_demo(args: argparse.Namespace) -> int:
                 _answer(
                     lambda p=prompt: backend.generate(p, max_tokens=32, stop=["\n"], temperature=0)
                 )
-    if backend is not None:
+    if backend is not None and model == "pc-tiny":
         _tool_exchange(backend)
     return 0
+
+
+_ABOUT = {
+    "smollm2": (
+        "SmolLM2-135M-Instruct (HuggingFaceTB, Apache-2.0) from llama.cpp's Q4_1 GGUF file, on "
+        "promptcraft's own decoder: greedy answers, no hub, no key."
+    ),
+    "pc-tiny": (
+        "A 2.8M-parameter model trained in under an hour on a CPU: it answers the task "
+        "families and wordings it was trained on, shown here, and fewer (about 60%) of "
+        "the wordings it never saw; models/pc-tiny/MODEL_CARD.md measures both."
+    ),
+}
 
 
 def _answer(call: Any) -> None:

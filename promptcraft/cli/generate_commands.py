@@ -34,8 +34,9 @@ examples:
   promptcraft run summarize --var text="$(cat notes.txt)" --backend openai:gpt-4o-mini"""
 
 _BACKEND_HELP = (
-    "local (the bundled model, default), local:PATH, openai:MODEL or http(s)://HOST/v1 "
-    "(with --model-name)"
+    "local (the default local model, SmolLM2-135M-Instruct), smollm2 or pc-tiny (a local model "
+    "by name), local:PATH (a checkpoint folder or .gguf file), openai:MODEL or "
+    "http(s)://HOST/v1 (with --model-name)"
 )
 
 
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "generate",
         help="complete a text prompt with a backend",
         description=(
-            "Complete a text prompt (an argument, or stdin with '-') with the bundled model or\n"
+            "Complete a text prompt (an argument, or stdin with '-') with the local model or\n"
             "any backend, streaming the text as it is generated."
         ),
         epilog=_GENERATE_EPILOG,

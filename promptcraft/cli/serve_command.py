@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY
+from .model_option import add_model_option, local_spec
 from .option_types import port, positive_int
 
 __all__ = ["register"]
@@ -15,7 +16,7 @@ API_KEY_ENV = "PROMPTCRAFT_API_KEY"
 
 _EPILOG = f"""\
 examples:
-  promptcraft serve                                   the bundled model on 127.0.0.1:8000
+  promptcraft serve                                   the default model on 127.0.0.1:8000
   promptcraft serve --model ./my-llama --port 9000    a checkpoint directory
   {API_KEY_ENV}=secret promptcraft serve --host 0.0.0.0 --adapter adapters/task.safetensors
   promptcraft generate "Hello" --backend http://127.0.0.1:8000/v1 --model-name pc-tiny"""
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "serve",
         help="serve a local model over an OpenAI-compatible HTTP API",
         description=(
-            "Serve the bundled model (or a checkpoint directory) at /v1/completions,\n"
+            "Serve a local model (SmolLM2-135M-Instruct by default) at /v1/completions,\n"
             "/v1/chat/completions and /v1/models, for any OpenAI client. Listens on loopback\n"
             "unless --host says otherwise. One request generates at a time, in arrival order;\n"
             "up to --max-concurrency requests wait their turn, and more get 429 with\n"
@@ -35,12 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument(
-        "--model",
-        default="bundled",
-        metavar="PATH|bundled",
-        help="a checkpoint directory (config.json, safetensors, tokenizer); default: bundled",
-    )
+    add_model_option(serve)
     serve.add_argument(
         "--adapter",
         metavar="FILE",
@@ -101,9 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    backend = load_backend(
-        None if args.model == "bundled" else f"local:{args.model}", adapter=args.adapter
-    )
+    backend = load_backend(local_spec(args.model), adapter=args.adapter)
     settings = ServerSettings(
         model_id=backend.model,
         api_key=args.api_key or None,

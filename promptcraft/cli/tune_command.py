@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PromptcraftError
+from .model_option import MODEL_HELP, add_model_option
 from .option_types import fraction, positive_float, positive_int
 
 __all__ = ["register"]
@@ -53,9 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE_OR_NAME",
         help="the .prompt file or library name the app renders (default: 'Input: ..\\nOutput:')",
     )
-    tune.add_argument(
-        "--model", metavar="PATH", help="base checkpoint directory (default: the bundled model)"
-    )
+    add_model_option(tune, help="the base model: " + MODEL_HELP)
     tune.add_argument(
         "--out",
         metavar="FILE",

@@ -27,10 +27,10 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import TuningConfigError
-from ..nn.checkpoint import load_model
+from ..model_catalog import resolve_local_model
 from ..nn.generate import Generator
+from ..nn.loaders import load_model
 from ..nn.model import Decoder
-from ..paths import bundled_models_dir
 from ..suggestions import did_you_mean
 from ..tokenizers.tokenizer import Tokenizer
 from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
@@ -289,13 +289,9 @@ def _load(model: ModelRef) -> tuple[Decoder, Tokenizer, str]:
     if isinstance(model, tuple):
         decoder, tokenizer = model
         return decoder, tokenizer, "model"
-    if model is None:
-        found = sorted(p for p in bundled_models_dir().iterdir() if (p / "config.json").is_file())
-        name = found[0].name if len(found) == 1 else "bundled"
-    else:
-        name = Path(model).name
-    decoder, tokenizer = load_model(model)
-    return decoder, tokenizer, name
+    source, name = resolve_local_model(model)
+    decoder, tokenizer = load_model(source)
+    return decoder, tokenizer, name or (source.stem if source.is_file() else source.name)
 
 
 def _init_ids(

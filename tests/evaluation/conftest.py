@@ -20,4 +20,4 @@ def local_backend() -> Any:
     from promptcraft.backends.local import LocalBackend
 
     torch.set_num_threads(1)
-    return LocalBackend.load()
+    return LocalBackend.load("pc-tiny")

@@ -41,6 +41,7 @@ def test_malformed_data_exits_2_naming_file_and_line(
 def test_tune_writes_an_adapter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "label-prompt.safetensors"
     args = ["tune", str(_data(tmp_path)), "--max-steps", "2", "--quiet", "--out", str(out)]
+    args += ["--model", "pc-tiny"]
     assert main([*args, "--virtual-tokens", "4", "--threads", "1"]) == 0
     assert load_adapter(out).info.method == "prompt"
     assert str(out) in capsys.readouterr().out
@@ -54,6 +55,7 @@ def test_compare_prints_a_row_per_method_and_plots(
     pytest.importorskip("matplotlib")
     png = tmp_path / "compare.png"
     args = ["tune", str(_data(tmp_path)), "--compare", "--max-steps", "1", "--quiet"]
+    args += ["--model", "pc-tiny"]
     assert main([*args, "--out", str(tmp_path / "adapters"), "--plot", str(png)]) == 0
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert [row.split("|")[1].strip() for row in table[2:]] == list(METHODS)

@@ -1,4 +1,4 @@
-"""A seconds-long run of each method on an easy task: the bundled model learns a fixed
+"""A seconds-long run of each method on an easy task: pc-tiny, the bundled model, learns a fixed
 colour -> made-up label mapping that its prompt never shows."""
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ def reports(
     template = PrefixPrompt(input_label="Item", output_label="Tag", name="label")
     return {
         method: run_tuning(
-            method, data=label_task(100, seed=0), template=template, out=out / method, **SHORT
+            method,
+            data=label_task(100, seed=0),
+            template=template,
+            model="pc-tiny",
+            out=out / method,
+            **SHORT,
         )
         for method in METHODS
     }
@@ -55,7 +60,7 @@ def test_load_backend_serves_the_adapter_as_trained(
     method: TuningMethod, reports: dict[str, TuningReport]
 ) -> None:
     report = reports[method]
-    backend = pc.load_backend("local", adapter=report.adapter)
+    backend = pc.load_backend("pc-tiny", adapter=report.adapter)
     template = PrefixPrompt(input_label="Item", output_label="Tag", name="label")
     rows = label_task(100, seed=0)
     prompts = [template.render(input=row["input"]) for row in rows[:8]]

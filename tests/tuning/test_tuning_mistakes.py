@@ -92,7 +92,7 @@ def test_virtual_tokens_that_fill_the_context_name_the_option(
 
 def test_adapter_path_that_is_a_folder_is_refused_before_training(tmp_path: Path) -> None:
     with pytest.raises(TuningConfigError, match="is a folder") as info:
-        run_tuning("prompt", data=label_task(10, seed=0), out=tmp_path, **QUICK)
+        run_tuning("prompt", data=label_task(10, seed=0), model="pc-tiny", out=tmp_path, **QUICK)
     assert info.value.field == "out"
 
 
