@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import json
 import os
 import resource
@@ -152,6 +153,18 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _load_twice(load: Any) -> tuple[Any, dict[str, float]]:
+    """The first load's result; its time (cold), the process's peak RSS right after it, and
+    the time of a second load in the same process (warm), whose result is dropped."""
+    start = time.perf_counter()
+    first = load()
+    cold = time.perf_counter() - start
+    rss = _peak_rss_mb()
+    warm = _timed(load)
+    gc.collect()
+    return first, {"load_cold_s": cold, "load_warm_s": warm, "peak_rss_mb": rss}
+
+
 def _best(repeats: int, run: Any) -> float:
     return min(_timed(run) for _ in range(repeats))
 
@@ -171,10 +184,7 @@ def _ours(dtype: str, threads: int, gguf: Path, new_tokens: int, repeats: int) -
     from promptcraft.prompts.messages import Message
 
     torch.set_num_threads(threads)
-    cold = _timed(lambda: load_model(gguf, dtype=dtype))
-    model, tokenizer = load_model(gguf, dtype=dtype)
-    rss = _peak_rss_mb()
-    warm = _timed(lambda: load_model(gguf, dtype=dtype))
+    (model, tokenizer), loads = _load_twice(lambda: load_model(gguf, dtype=dtype))
     assert model.config.chat_template is not None
     template = ChatTemplate(
         model.config.chat_template,
@@ -192,7 +202,6 @@ def _ours(dtype: str, threads: int, gguf: Path, new_tokens: int, repeats: int) -
         params = GenerationParams(max_tokens=n, min_tokens=n if forced else 0, temperature=0)
         return str(generator.generate(ids, params).text)
 
-    loads = {"load_cold_s": cold, "load_warm_s": warm, "peak_rss_mb": rss}
     return _measure(loads, generate, chat_ids, tokenizer.encode(LONG_TEXT), new_tokens, repeats)
 
 
@@ -215,10 +224,7 @@ def _transformers(
             str(gguf.parent), gguf_file=gguf.name, dtype=torch_dtype
         ).eval()
 
-    cold = _timed(load)
-    model = load()
-    rss = _peak_rss_mb()
-    warm = _timed(load)
+    model, loads = _load_twice(load)
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
 
     def chat_ids(text: str) -> Any:
@@ -238,7 +244,6 @@ def _transformers(
             )
         return str(tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True))
 
-    loads = {"load_cold_s": cold, "load_warm_s": warm, "peak_rss_mb": rss}
     long_ids = tokenizer(LONG_TEXT, return_tensors="pt").input_ids
     return _measure(loads, generate, chat_ids, long_ids, new_tokens, repeats)
 
@@ -253,10 +258,7 @@ def _llama_cpp(
             str(gguf), n_threads=threads, n_threads_batch=threads, n_ctx=2048, verbose=False
         )
 
-    cold = _timed(load)
-    llm = load()
-    rss = _peak_rss_mb()
-    warm = _timed(load)
+    llm, loads = _load_twice(load)
 
     def chat_ids(text: str) -> list[int]:
         # The same ChatML text the file's template renders (its default system message).
@@ -277,7 +279,6 @@ def _llama_cpp(
                 break
         return str(llm.detokenize(out).decode("utf-8", errors="replace"))
 
-    loads = {"load_cold_s": cold, "load_warm_s": warm, "peak_rss_mb": rss}
     long_ids = list(llm.tokenize(LONG_TEXT.encode(), add_bos=False))
     return _measure(loads, generate, chat_ids, long_ids, new_tokens, repeats)
 
