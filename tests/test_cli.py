@@ -183,6 +183,15 @@ def test_demo_on_pc_tiny_answers_its_curriculum_and_runs_the_tool_protocol() -> 
     assert "Answer: 33" in result.stdout
 
 
+@pytest.mark.slow
+def test_generate_takes_a_gguf_file_as_the_local_backend(smollm2_gguf: Path) -> None:
+    prompt = "Country: France\nCapital: Paris\n\nCountry: Spain\nCapital:"
+    args = ["--backend", f"local:{smollm2_gguf}", "--temperature", "0", "--stop", "\\n"]
+    result = run_cli("generate", prompt, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Madrid"
+
+
 def test_generate_streams_a_completion_with_usage() -> None:
     result = run_cli(
         "generate",
