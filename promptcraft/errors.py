@@ -154,6 +154,10 @@ class BackendError(PromptcraftError):
 class ContextLengthError(BackendError):
     """The prompt (plus requested tokens) is longer than the model's context."""
 
+    #: How a Python caller drops the prompt's oldest tokens instead; messages end with it
+    #: where it would help, and the CLI names its own flag in its place.
+    TRUNCATE_HINT = "load the backend with truncate='left'"
+
     def __init__(
         self,
         message: str,

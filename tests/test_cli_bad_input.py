@@ -294,3 +294,75 @@ def test_tune_out_that_is_a_folder_exits_2_naming_it(
 def test_tune_plot_without_compare_is_an_error_line(capsys: pytest.CaptureFixture[str]) -> None:
     line = error_of(capsys, "tune", "data.jsonl", "--plot", "methods.png")
     assert line == "promptcraft tune: error: --plot needs --compare"
+
+
+# --- rough edges found on the real model ---------------------------------------------------
+
+
+def test_run_takes_a_folder_of_templates_like_render(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "greet.prompt").write_text(
+        "---\nname: greet\nkind: prefix\ninputs: {input: str}\n"
+        "defaults: {max_tokens: 2, temperature: 0}\n---\n"
+        "{% block instruction %}Say hello.{% endblock %}\n",
+        encoding="utf-8",
+    )
+    args = ["run", "greet", "--templates", str(tmp_path), "--var", "input=Ann"]
+    code, out, err = cli(capsys, *args, "--backend", "pc-tiny")
+    assert code == 0, err
+    assert out.endswith("\n")
+
+
+def test_templates_lists_every_template_and_names_each_broken_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "good.prompt").write_text(
+        "---\nname: good\ndescription: A fine one.\nkind: prefix\n---\nHello.\n", encoding="utf-8"
+    )
+    (tmp_path / "bad.prompt").write_text(
+        "---\nname: bad\nkind: prefix\n---\n{% if x %}never closed\n", encoding="utf-8"
+    )
+    code, out, err = cli(capsys, "templates", str(tmp_path))
+    assert code == 1
+    assert "Traceback" not in err
+    lines = out.splitlines()
+    assert any(line.startswith("good ") and "A fine one." in line for line in lines)
+    (broken,) = [line for line in lines if line.startswith("bad ")]
+    assert "BROKEN" in broken and "bad.prompt" in broken
+    assert any(line.startswith("sentiment ") for line in lines)  # the library after it
+    assert "1 template(s) do not load" in err
+
+
+def test_a_prompt_longer_than_the_context_names_the_cli_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    long_prompt = "word " * 600  # pc-tiny's context is 512 tokens
+    line = error_of(capsys, "generate", long_prompt, "--backend", "pc-tiny", "--max-tokens", "4")
+    assert "add --truncate left" in line
+    assert "truncate='left'" not in line
+
+
+def test_truncate_left_fits_a_long_prompt_into_the_context(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    long_prompt = "word " * 600
+    args = ["--backend", "pc-tiny", "--max-tokens", "4", "--truncate", "left", "--usage"]
+    code, _, err = cli(capsys, "generate", long_prompt, *args)
+    assert code == 0, err
+    assert "completion_tokens=" in err
+
+
+def test_truncate_is_refused_for_a_server_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    line = error_of(
+        capsys,
+        "generate",
+        "hi",
+        "--backend",
+        UNREACHABLE,
+        "--model-name",
+        "m",
+        "--truncate",
+        "left",
+    )
+    assert "--truncate applies to a local model only" in line

@@ -338,20 +338,20 @@ def _fit_context(
         problem = (
             f"the prompt has {n} tokens and max_tokens is {wanted}: {n + wanted} exceeds the "
             f"context of {context} tokens of model {model!r} (shorten the prompt, lower "
-            "max_tokens, or load the backend with truncate='left')"
+            f"max_tokens, or {ContextLengthError.TRUNCATE_HINT})"
         )
     elif params.min_tokens > max(room, 0) >= 1:  # the caller asked for min_tokens, not max
         problem = (
             f"the prompt has {n} tokens, which leaves {room} of the context of {context} "
             f"tokens of model {model!r} for the completion, but min_tokens is "
-            f"{params.min_tokens} (shorten the prompt, lower min_tokens, or load the backend "
-            "with truncate='left')"
+            f"{params.min_tokens} (shorten the prompt, lower min_tokens, or "
+            f"{ContextLengthError.TRUNCATE_HINT})"
         )
     else:
         problem = (
             f"the prompt has {n} tokens, which leaves no room for a completion in the context "
-            f"of {context} tokens of model {model!r} (shorten the prompt, or load the backend "
-            "with truncate='left')"
+            f"of {context} tokens of model {model!r} (shorten the prompt, or "
+            f"{ContextLengthError.TRUNCATE_HINT})"
         )
     raise ContextLengthError(problem, prompt_tokens=n, max_context=context)
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import PromptcraftError
+from ..errors import ContextLengthError, PromptcraftError
 from .commands import register_all
 
 __all__ = ["main"]
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = args.handler(args)
     except PromptcraftError as exc:
-        print(f"promptcraft {args.command}: error: {exc}", file=sys.stderr)
+        print(f"promptcraft {args.command}: error: {_in_cli_words(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"promptcraft {args.command}: interrupted", file=sys.stderr)
@@ -66,6 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"promptcraft {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     return int(code or 0)
+
+
+def _in_cli_words(exc: PromptcraftError) -> str:
+    """The error's message, with the library's advice given as the CLI's own option."""
+    message = str(exc)
+    if isinstance(exc, ContextLengthError):
+        message = message.replace(ContextLengthError.TRUNCATE_HINT, "add --truncate left")
+    return message
 
 
 def _version() -> str:

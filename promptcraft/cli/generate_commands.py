@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import BackendError, PromptcraftError
 from .option_types import TEMPERATURE_MAX, positive_int, temperature, top_p
-from .prompt_commands import add_input_options, load_template, parse_vars
+from .prompt_commands import add_input_options, add_templates_option, load_template, parse_vars
 
 __all__ = [
     "add_backend_options",
@@ -70,13 +70,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     run.add_argument("template", metavar="FILE_OR_NAME", help="a .prompt path or a name")
     add_input_options(run)
+    add_templates_option(run)
     add_backend_options(run)
     _add_generation_options(run)
     run.set_defaults(handler=_run)
 
 
 def add_backend_options(parser: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
-    """--backend (``repeatable``: given several times, a list), --model-name, --api-key-env."""
+    """--backend (``repeatable``: given several times, a list), --model-name, --api-key-env,
+    and for one backend --truncate."""
     if repeatable:
         parser.add_argument(
             "--backend",
@@ -87,6 +89,12 @@ def add_backend_options(parser: argparse.ArgumentParser, *, repeatable: bool = F
     else:
         parser.add_argument("--backend", default=None, metavar="SPEC", help=_BACKEND_HELP)
     parser.add_argument("--model-name", metavar="NAME", help="the model to ask a server for")
+    if not repeatable:
+        parser.add_argument(
+            "--truncate",
+            choices=["left"],
+            help="local models: drop a too-long prompt's oldest tokens instead of failing",
+        )
     parser.add_argument(
         "--api-key-env",
         metavar="VAR",
@@ -120,11 +128,19 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_cli_backend(args: argparse.Namespace) -> Any:
-    """The backend that --backend, --model-name and --api-key-env name."""
+    """The backend that --backend, --model-name, --api-key-env and --truncate name."""
     from ..backends import load_backend
+    from ..backends.spec import parse_backend_spec
 
     options = backend_options(args)
     check_backend_spec(args.backend, options)
+    if args.truncate is not None:
+        if parse_backend_spec(args.backend).kind != "local":
+            raise BackendError(
+                f"--truncate applies to a local model only; the server behind --backend "
+                f"{args.backend} decides itself what a too-long prompt gets"
+            )
+        options["truncate"] = args.truncate
     return load_backend(args.backend, **options)
 
 
@@ -194,7 +210,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    template = load_template(args.template)
+    template = load_template(args.template, args.templates)
     inputs = parse_vars(template, args.var, args.vars_file)
     backend = load_cli_backend(args)
     if template.output.type != "text":

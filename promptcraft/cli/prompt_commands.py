@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import InputValidationError, PromptcraftError, TemplateNotFoundError
 
-__all__ = ["add_input_options", "load_template", "parse_vars", "register"]
+__all__ = ["add_input_options", "add_templates_option", "load_template", "parse_vars", "register"]
 
 _RENDER_EPILOG = """\
 examples:
@@ -50,9 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="ENCODING",
         help="also print the token count on stderr (e.g. cl100k_base)",
     )
-    render.add_argument(
-        "--templates", metavar="DIR", action="append", default=[], help="extra template folder"
-    )
+    add_templates_option(render)
     render.set_defaults(handler=_render)
 
     lint = sub.add_parser(
@@ -84,6 +82,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     templates.add_argument("dirs", nargs="*", metavar="DIR", help="extra template folders")
     templates.set_defaults(handler=_templates)
+
+
+def add_templates_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--templates",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder of your own templates, searched before the library (repeatable)",
+    )
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -216,8 +224,21 @@ def _templates(args: argparse.Namespace) -> int:
     library = PromptLibrary(*existing_folders(args.dirs))
     names = library.names()
     width = max((len(n) for n in names), default=0)
+    broken: list[PromptcraftError] = []
     for name in names:
-        template = library.get(name)
+        try:
+            template = library.get(name)
+        except PromptcraftError as exc:  # list the others; name this one and what is wrong
+            broken.append(exc)
+            print(f"{name:<{width}}  {'BROKEN':<8}  {exc}")
+            continue
         summary = " ".join(template.description.split())
         print(f"{name:<{width}}  {template.kind:<8}  {summary}")
+    if broken:
+        print(
+            f"promptcraft templates: {len(broken)} template(s) do not load; "
+            "'promptcraft lint DIR' shows every problem",
+            file=sys.stderr,
+        )
+        return 1
     return 0
