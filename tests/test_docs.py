@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
+import io
 import os
 import re
 import shlex
@@ -19,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,19 +79,50 @@ def _needs_local_models() -> None:
         pytest.skip(f"local model {missing[0].name} is not installed ({missing[0].install})")
 
 
-def test_readme_python_snippets_run(tmp_path: Path) -> None:
+# A line of a README python block that shows its output: `print(...)  # -> OUTPUT`.
+_SHOWN = re.compile(r"^(?P<indent>[ ]*)(?P<call>print\(.*\))[ ]+# -> (?P<shown>.*)$", flags=re.M)
+
+
+def _shows(shown: str, call: Callable[[], None]) -> None:
+    """Run a `print(...)  # -> OUTPUT` line: it must print OUTPUT (a trailing "..." stands for
+    the rest of the line)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        call()
+    sys.stdout.write(buffer.getvalue())
+    printed = buffer.getvalue().removesuffix("\n")
+    if shown.endswith("..."):
+        assert printed.startswith(shown.removesuffix("...").rstrip()), (shown, printed)
+    else:
+        assert printed == shown, (shown, printed)
+
+
+def _checked(block: str) -> str:
+    """``block`` with every line that shows its output turned into a check of that output."""
+    return _SHOWN.sub(lambda m: f"{m['indent']}_shows({m['shown']!r}, lambda: {m['call']})", block)
+
+
+def test_readme_python_snippets_run_and_print_what_they_show(tmp_path: Path) -> None:
     _needs_local_models()
     blocks = _blocks(_readme(), "python")
     assert blocks, "README.md has no ```python blocks"
+    assert sum(len(_SHOWN.findall(block)) for block in blocks) >= 8
     # The snippets form one tour: run them in order, in one namespace, from a scratch dir.
-    namespace: dict[str, object] = {"__name__": "__readme__"}
+    namespace: dict[str, object] = {"__name__": "__readme__", "_shows": _shows}
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
         for i, block in enumerate(blocks, 1):
-            exec(compile(block, f"README.md[python block {i}]", "exec"), namespace)
+            exec(compile(_checked(block), f"README.md[python block {i}]", "exec"), namespace)
     finally:
         os.chdir(cwd)
+
+
+def test_a_shown_output_that_the_code_does_not_print_fails() -> None:
+    namespace: dict[str, object] = {"_shows": _shows}
+    exec(_checked('print("Paris")  # -> Paris'), namespace)
+    with pytest.raises(AssertionError):
+        exec(_checked('print("Lyon")  # -> Paris'), namespace)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
