@@ -95,10 +95,14 @@ def main() -> None:
     report = _markdown(rows, args, load, time.time() - started, backend)
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    # benchmarks/extraction.py writes its own section at the end: keep it.
+    previous = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    kept = previous[previous.index(EXTRACTION) :] if EXTRACTION in previous else ""
+    args.out.write_text(report + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
 MODES = ("unconstrained", "constrained")
+EXTRACTION = "## Schema outline in the prompt"  # the section of benchmarks/extraction.py
 
 
 def _records(n: int) -> list[dict[str, object]]:

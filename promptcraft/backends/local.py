@@ -30,6 +30,7 @@ from ..errors import (
     TemplateSecurityError,
     TemplateSyntaxError,
 )
+from ..generation_types import ChoiceRanking
 from ..model_catalog import reinstall_hint, resolve_local_model
 from ..nn import Decoder, Generator, load_model
 from ..params import GenerationParams
@@ -38,7 +39,7 @@ from ..tokenizers.tokenizer import Tokenizer
 from .base import Backend
 from .chat_template import ChatTemplate
 from .concurrency import BackgroundIterator, iterate_in_thread
-from .requests import MessagesLike, ParamsLike, build_request
+from .requests import MessagesLike, ParamsLike, build_request, coerce_messages
 from .types import Capabilities, Chunk, Completion, Request
 
 if TYPE_CHECKING:
@@ -204,6 +205,37 @@ class LocalBackend(Backend):
                         model=self.model,
                     )
         return [c for c in completions if c is not None]
+
+    def rank_choices(
+        self, prompts: Sequence[str | MessagesLike], options: Sequence[str]
+    ) -> list[ChoiceRanking]:
+        """Score every option as the continuation of each prompt (a text, or messages in
+        the chat template), for ``choices(..., mode="rank")``: the sum of its tokens'
+        log-probabilities and its token count, per prompt. The prefix the prompts share runs
+        once, each prompt's own tokens once, and all options of a prompt in one batch (see
+        :mod:`promptcraft.nn.continuation_scoring`); the prefix cache of
+        ``generate`` is left as it was."""
+        from ..nn.continuation_scoring import rank_options
+
+        if isinstance(prompts, str):
+            raise TypeError("rank_choices takes a list of prompts, not one string")
+        encoded = [
+            self.generator.encode(p)
+            if isinstance(p, str)
+            else self.chat_template.encode(coerce_messages(p), self.tokenizer)
+            for p in prompts
+        ]
+        with self._lock:
+            return rank_options(
+                self.decoder,
+                self.tokenizer,
+                encoded,
+                options,
+                max_context=self.max_context,
+                truncate=self.truncate,
+                kv_prefix=self.generator.kv_prefix,
+                model=self.model,
+            )
 
     # --- the Backend core ------------------------------------------------------------------
 

@@ -7,6 +7,13 @@
 - Any other backend gets up to ``concurrency`` requests in flight at once (its async
   methods; a remote server works on them in parallel).
 
+A request of a template that declares ``output:`` is answered as ``template.run()``
+answers it, through :mod:`promptcraft.structured`: constrained or ranked on the local model
+(:func:`~promptcraft.structured.generate_structured_batch`: ranked choices share their
+batch's prefix, constrained ones go through ``generate_batch``), parsed and validated with
+the same retries everywhere. Its answer is the parsed output as text: the choice or the
+match itself, or the JSON value (``json.dumps``).
+
 Each result goes to ``on_done`` as soon as it exists, so the caller can store it in the
 response cache (an interrupted run loses at most one batch) and advance the progress bar.
 A failed request is reported as its exception; the others go on, except after a failure
@@ -29,13 +36,19 @@ from ..backends.base import Backend
 from ..backends.types import Completion
 from ..errors import AuthenticationError, BackendUnavailableError
 from ..prompts.messages import Message
+from ..prompts.specs import OutputSpec
+from ..structured.batch import StructuredJob, generate_structured_batch
+from ..structured.constraints import Constraint, JsonSchema, constraint_from_output
+from ..structured.generate import agenerate_structured_result, generate_structured_result
+from ..structured.session import StructuredResult
 from .response_cache import CachedCompletion
 
 __all__ = ["PendingRequest", "run_requests"]
 
 
 class PendingRequest(BaseModel):
-    """One request to send: a text prompt or messages, and the complete parameters."""
+    """One request to send: a text prompt or messages, the complete parameters, and the
+    template's declared ``output`` (None: free text)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,6 +56,7 @@ class PendingRequest(BaseModel):
     text: str | None = None
     messages: list[Message] | None = None
     params: dict[str, Any]
+    output: OutputSpec | None = None
 
 
 Done = Callable[[PendingRequest, CachedCompletion | BaseException], None]
@@ -61,7 +75,9 @@ def run_requests(
         return
     batch = getattr(backend, "generate_batch", None)
     if callable(batch) and batch_size > 1:
-        _run_batched(batch, requests, on_done, batch_size)
+        _run_batched(batch, [r for r in requests if r.output is None], on_done, batch_size)
+        structured = [r for r in requests if r.output is not None]
+        _run_structured_batched(backend, structured, on_done, batch_size)
         return
     breaker = _Breaker()
     if concurrency > 1:
@@ -71,14 +87,13 @@ def run_requests(
         if breaker.tripped is not None:
             on_done(request, breaker.tripped)
             continue
-        start = time.perf_counter()
         try:
-            completion = _call(backend, request)
+            answer = _answer(backend, request)
         except Exception as exc:
             breaker.record(exc)
             on_done(request, exc)
             continue
-        on_done(request, _cached(completion, time.perf_counter() - start))
+        on_done(request, answer)
 
 
 class _Breaker:
@@ -127,6 +142,27 @@ def _run_batched(
                 on_done(request, _cached(completion, share))
 
 
+def _run_structured_batched(
+    backend: Backend, requests: Sequence[PendingRequest], on_done: Done, batch_size: int
+) -> None:
+    if not requests:
+        return
+    constraints = [_constraint(r) for r in requests]
+    jobs = [
+        StructuredJob(prompt=_prompt_of(r), schema=c, params=r.params)
+        for r, c in zip(requests, constraints, strict=True)
+    ]
+
+    def done(index: int, outcome: StructuredResult[Any] | BaseException, seconds: float) -> None:
+        request = requests[index]
+        if isinstance(outcome, BaseException):
+            on_done(request, outcome)
+        else:
+            on_done(request, _parsed(constraints[index], outcome, seconds))
+
+    generate_structured_batch(backend, jobs, batch_size=batch_size, on_done=done)
+
+
 async def _run_concurrently(
     backend: Backend,
     requests: Sequence[PendingRequest],
@@ -141,18 +177,13 @@ async def _run_concurrently(
             if breaker.tripped is not None:
                 on_done(request, breaker.tripped)
                 return
-            start = time.perf_counter()
             try:
-                if request.messages is not None:
-                    completion = await backend.achat(request.messages, request.params)
-                else:
-                    assert request.text is not None
-                    completion = await backend.agenerate(request.text, request.params)
+                answer = await _aanswer(backend, request)
             except Exception as exc:
                 breaker.record(exc)
                 on_done(request, exc)
                 return
-            on_done(request, _cached(completion, time.perf_counter() - start))
+            on_done(request, answer)
 
     try:
         await asyncio.gather(*(one(r) for r in requests))
@@ -162,11 +193,60 @@ async def _run_concurrently(
         await backend.aclose()
 
 
-def _call(backend: Backend, request: PendingRequest) -> Completion:
+def _answer(backend: Backend, request: PendingRequest) -> CachedCompletion:
+    """One request's answer, as ``template.run()`` gives it."""
+    start = time.perf_counter()
+    if request.output is not None:
+        constraint = _constraint(request)
+        result = generate_structured_result(
+            backend, _prompt_of(request), constraint, params=request.params
+        )
+        return _parsed(constraint, result, time.perf_counter() - start)
     if request.messages is not None:
-        return backend.chat(request.messages, request.params)
-    assert request.text is not None
-    return backend.generate(request.text, request.params)
+        completion = backend.chat(request.messages, request.params)
+    else:
+        assert request.text is not None
+        completion = backend.generate(request.text, request.params)
+    return _cached(completion, time.perf_counter() - start)
+
+
+async def _aanswer(backend: Backend, request: PendingRequest) -> CachedCompletion:
+    """:func:`_answer` without blocking the event loop."""
+    start = time.perf_counter()
+    if request.output is not None:
+        constraint = _constraint(request)
+        result = await agenerate_structured_result(
+            backend, _prompt_of(request), constraint, params=request.params
+        )
+        return _parsed(constraint, result, time.perf_counter() - start)
+    if request.messages is not None:
+        completion = await backend.achat(request.messages, request.params)
+    else:
+        assert request.text is not None
+        completion = await backend.agenerate(request.text, request.params)
+    return _cached(completion, time.perf_counter() - start)
+
+
+def _constraint(request: PendingRequest) -> Constraint:
+    assert request.output is not None
+    constraint = constraint_from_output(request.output)
+    assert constraint is not None
+    return constraint
+
+
+def _parsed(
+    constraint: Constraint, result: StructuredResult[Any], seconds: float
+) -> CachedCompletion:
+    """A structured answer as the cache keeps it: the parsed output as text (JSON for a
+    schema, the string itself for choices and regexes), and every attempt's usage."""
+    value = result.output
+    if isinstance(value, BaseModel):
+        text = value.model_dump_json()
+    elif isinstance(constraint, JsonSchema):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return CachedCompletion(text=text, finish_reason="stop", usage=result.usage, seconds=seconds)
 
 
 def _prompt_of(request: PendingRequest) -> Any:

@@ -1,8 +1,10 @@
 """The requests of an evaluation: planned, then answered.
 
 Every (variant, row, repeat) becomes a :class:`Slot` waiting for a completion. Slots whose
-rendered prompt and parameters are the same share one request, so a request is generated
-once however many variants ask for it. Answering looks in the response cache first and sends
+rendered prompt, parameters and declared ``output:`` are the same share one request, so a
+request is generated once however many variants ask for it. A request of a template with
+``output:`` carries it, and is answered as ``template.run()`` answers (see
+:mod:`.execution`). Answering looks in the response cache first and sends
 the rest to the backends (see :mod:`.execution`), with a progress bar.
 """
 
@@ -76,6 +78,10 @@ def plan_variant(
     # Greedy repeats share one request: a new seed would only buy the same answer again.
     sampled = not is_greedy(template, overrides)
     tokenizer = getattr(backend, "tokenizer", None)
+    # A template with output: is answered as run() answers it (constrained, ranked or
+    # parsed), so its requests differ from the same prompt's free text.
+    output = template.output if template.output.type != "text" else None
+    output_key = None if output is None else output.model_dump(mode="json", by_alias=True)
     for row in rows:
         inputs = _template_inputs(template, variant.template_name, row)
         try:
@@ -102,7 +108,7 @@ def plan_variant(
             if repeat > 1 and sampled:
                 call["seed"] = int(call.get("seed") or 0) + r
             full = merge_params(call, {}).model_dump(mode="json")
-            key = request_key(identity, prompt, full)
+            key = request_key(identity, prompt, full, output_key)
             plan.slots.append(Slot(variant, row, r, inputs, prompt=prompt, key=key))
             if key not in plan.requests:
                 plan.requests[key] = (
@@ -112,6 +118,7 @@ def plan_variant(
                         text=rendered.text,
                         messages=rendered.messages,
                         params=call,
+                        output=output,
                     ),
                 )
 

@@ -2,10 +2,12 @@
 interrupted one resumes where it stopped.
 
 A completion is stored under the SHA-256 of (backend identity, rendered prompt, every
-generation parameter). The backend identity names the model precisely: for a local model it
-includes a fingerprint of its weights, so a retrained checkpoint with the same name does not
-reuse old answers (an adapter's prefix counts as weights). Each completion is committed as
-soon as it is generated. Failed generations are not stored, so a re-run tries them again.
+generation parameter, and the template's ``output:`` when it declares one: the stored text
+is then the parsed answer ``template.run()`` returns). The backend identity names the model
+precisely: for a local model it includes a fingerprint of its weights, so a retrained
+checkpoint with the same name does not reuse old answers (an adapter's prefix counts as
+weights). Each completion is committed as soon as it is generated. Failed generations are
+not stored, so a re-run tries them again.
 
 Several runs may share one cache file at once (SQLite's write-ahead log; each waits for the
 others' short writes). A file that is not a cache (corrupt, or another program's database)
@@ -176,11 +178,20 @@ class ResponseCache:
         self.close()
 
 
-def request_key(backend: str, prompt: str | list[dict[str, Any]], params: dict[str, Any]) -> str:
-    """The cache key of one request: backend identity, prompt (text or messages) and the
-    complete generation parameters."""
+def request_key(
+    backend: str,
+    prompt: str | list[dict[str, Any]],
+    params: dict[str, Any],
+    output: dict[str, Any] | None = None,
+) -> str:
+    """The cache key of one request: backend identity, prompt (text or messages), the
+    complete generation parameters and, for a template that declares one, its ``output:``
+    (constrained, ranked and parsed answers differ from free text: they are never mixed)."""
+    request: dict[str, Any] = {"backend": backend, "prompt": prompt, "params": params}
+    if output is not None:  # absent for free text, so keys written before stay valid
+        request["output"] = output
     payload = json.dumps(
-        {"backend": backend, "prompt": prompt, "params": params},
+        request,
         sort_keys=True,
         ensure_ascii=False,
         default=str,

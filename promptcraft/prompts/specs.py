@@ -7,17 +7,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..generation_types import RankBy
+
 __all__ = [
     "KINDS",
+    "ChoiceMode",
     "GenerationDefaults",
     "Kind",
     "LayoutSpec",
     "OutputSpec",
+    "RankBy",
     "SelectSpec",
     "describe_error",
 ]
 
 Kind = Literal["prefix", "few_shot", "hybrid", "reverse", "chat"]
+#: How a ``choices`` output is produced: generated under the constraint, or ranked by the
+#: model's probability of each whole choice.
+ChoiceMode = Literal["generate", "rank"]
+#: How ranked choices compare: the sum or the mean of their tokens' log-probabilities.
 KINDS: tuple[str, ...] = ("prefix", "few_shot", "hybrid", "reverse", "chat")
 
 
@@ -123,12 +131,18 @@ class OutputSpec(BaseModel):
     """What the completion should be: free ``text``, one of ``choices``, text matching a
     ``regex``, or ``json`` matching ``schema``. Written in front matter as ``output: text``,
     ``output: {choices: [...]}``, ``output: {regex: "..."}`` or ``output: {schema: {...}}``.
-    Choices, the regex and the schema are checked here (see :mod:`promptcraft.structured`)."""
+    Choices, the regex and the schema are checked here (see :mod:`promptcraft.structured`).
+
+    Choices may add ``mode: rank`` (score each choice by the model's probability instead of
+    generating; ``rank_by: sum`` or ``mean``), as in
+    ``output: {choices: [positive, negative], mode: rank}``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     type: Literal["text", "choices", "regex", "json"] = "text"
     choices: tuple[str, ...] | None = None
+    mode: ChoiceMode = "generate"
+    rank_by: RankBy | None = None
     pattern: str | None = Field(default=None, alias="regex")
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
 
@@ -154,6 +168,12 @@ class OutputSpec(BaseModel):
             raise ValueError("output type 'json' needs a schema")
         if self.type == "regex" and self.pattern is None:
             raise ValueError("output type 'regex' needs a regex")
+        if self.type != "choices" and ("mode" in self.model_fields_set or self.rank_by):
+            raise ValueError(
+                f"mode and rank_by apply to choices only, not to output type {self.type!r}"
+            )
+        if self.rank_by is not None and self.mode != "rank":
+            raise ValueError("rank_by applies to mode: rank only; add mode: rank, or drop it")
         if self.type != "text":
             # Here, so a bad schema or regex fails where the template is loaded (and linted).
             from ..structured.constraints import constraint_from_output

@@ -369,7 +369,9 @@ class PromptTemplate:
         A template that declares ``output:`` (choices, regex or JSON schema) returns the parsed
         output instead of the Completion, through
         :func:`~promptcraft.structured.generate_structured`: constrained decoding on local
-        models, validation and retries everywhere.
+        models, validation and retries everywhere. ``output: {choices: [...], mode: rank}``
+        scores each choice by the model's probability instead of generating (local models;
+        a server generates the answer, with a warning). ``pc.evaluate`` answers the same way.
         """
         if self.output.type != "text":
             from ..structured.generate import generate_structured

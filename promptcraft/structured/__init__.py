@@ -1,5 +1,7 @@
 """Typed output: constraints (choices, regex, JSON schema), constrained decoding on local
-models, and ``generate_structured`` with validation and retries on any backend.
+models, choices ranked by the model's probability, and ``generate_structured`` with
+validation and retries on any backend (``generate_structured_batch`` for many prompts at
+once on a batching backend).
 
 Names are re-exported lazily, so importing the constraints never imports torch.
 """
@@ -13,6 +15,13 @@ from ..lazy_exports import lazy_exports
 _EXPORTS: dict[str, str] = {
     "Constraint": "promptcraft.structured.constraints",
     "Choices": "promptcraft.structured.constraints",
+    "DEFAULT_RANK_BY": "promptcraft.structured.constraints",
+    "ChoiceRanker": "promptcraft.structured.ranking",
+    "ChoiceRanking": "promptcraft.structured.ranking",
+    "OptionScore": "promptcraft.structured.ranking",
+    "schema_outline": "promptcraft.structured.outline",
+    "StructuredJob": "promptcraft.structured.batch",
+    "generate_structured_batch": "promptcraft.structured.batch",
     "Regex": "promptcraft.structured.constraints",
     "JsonSchema": "promptcraft.structured.constraints",
     "JSON_WHITESPACE": "promptcraft.structured.constraints",
@@ -30,11 +39,16 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_RANK_BY",
     "JSON_WHITESPACE",
+    "ChoiceRanker",
+    "ChoiceRanking",
     "Choices",
     "Constraint",
     "JsonSchema",
+    "OptionScore",
     "Regex",
+    "StructuredJob",
     "StructuredResult",
     "TokenAutomaton",
     "agenerate_structured",
@@ -43,16 +57,20 @@ __all__ = [
     "choices",
     "compile_constraint",
     "generate_structured",
+    "generate_structured_batch",
     "generate_structured_result",
     "json_schema",
     "regex",
+    "schema_outline",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .automaton import TokenAutomaton, compile_constraint
+    from .batch import StructuredJob, generate_structured_batch
     from .constraints import (
+        DEFAULT_RANK_BY,
         JSON_WHITESPACE,
         Choices,
         Constraint,
@@ -70,3 +88,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         generate_structured,
         generate_structured_result,
     )
+    from .outline import schema_outline
+    from .ranking import ChoiceRanker, ChoiceRanking, OptionScore

@@ -78,12 +78,12 @@ def test_lint_accepts_a_valid_output(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["classify_intent", "extract_json"])
-def test_bundled_templates_with_an_output_run_to_parsed_values(
-    bundled: LocalBackend, name: str
-) -> None:
+def test_bundled_templates_with_an_output_run_to_parsed_values(name: str) -> None:
+    # The library is written for SmolLM2's context; pc-tiny's 512 tokens keep the prompt's end.
+    backend = LocalBackend.load("pc-tiny", truncate="left")
     template = PromptLibrary().get(name)
     sample = template.samples[0]
-    value = template.run(bundled, params={"max_tokens": 100}, **sample)  # fits the context
+    value = template.run(backend, **sample)
     if template.output.type == "choices":
         assert value in template.output.choices
     else:
