@@ -39,13 +39,18 @@ REDACTED = "<redacted>"
 _CONTEXT_WORDS = re.compile(
     r"context[ _](?:length|window|size)|maximum context|prompt is too long", re.IGNORECASE
 )
+# The last alternatives are `promptcraft serve`'s own wording ("the prompt has 500 tokens of
+# the model's 512 context tokens", "the messages come to 30 tokens, and the model's context
+# is 512 tokens").
 _MAX_CONTEXT = re.compile(
-    r"(?:maximum context length is|context (?:size|window|length) (?:is |of )?\(?)(\d+)",
+    r"(?:maximum context length is|context (?:size|window|length) (?:is |of )?\(?|"
+    r"the model's context is |of the model's )(\d+)",
     re.IGNORECASE,
 )
 _PROMPT_TOKENS = re.compile(
     r"(\d+) (?:tokens )?in the (?:messages|prompt)|request has (\d+) input tokens|"
-    r"messages resulted in (\d+) tokens",
+    r"messages resulted in (\d+) tokens|the prompt has (\d+) tokens|"
+    r"the messages come to (\d+) tokens",
     re.IGNORECASE,
 )
 

@@ -162,8 +162,11 @@ def test_unknown_model_is_a_bad_request_naming_the_field(server: RunningServer) 
 
 
 def test_prompt_longer_than_the_context_is_a_context_length_error(
-    remote: OpenAIBackend,
+    remote: OpenAIBackend, local: LocalBackend
 ) -> None:
     with pytest.raises(ContextLengthError) as info:
         remote.generate("two plus two " * 2000, max_tokens=8)
     assert info.value.status == 400
+    # read from the server's own wording, so a caller can size the next request
+    assert info.value.max_context == 512
+    assert info.value.prompt_tokens == len(local.tokenizer.encode("two plus two " * 2000))
