@@ -85,6 +85,11 @@ class _Sampling(_Strict):
     ignore_eos: bool | None = None
 
 
+class _ResponseFormat(_Strict):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, object] | None = None
+
+
 class CompletionRequest(_Sampling):
     """``POST /v1/completions``."""
 
@@ -93,6 +98,8 @@ class CompletionRequest(_Sampling):
     echo: bool | None = None
     suffix: str | None = None
     best_of: int | None = Field(default=None, ge=1)
+    # vLLM's extension: a text prompt can ask for JSON too
+    response_format: _ResponseFormat | None = None
 
 
 class ContentPart(_Strict):
@@ -116,11 +123,6 @@ class ChatMessageIn(_Strict):
     # What an assistant message returned by OpenAI carries when a client sends it back.
     refusal: str | None = None
     tool_calls: list[dict[str, object]] | None = None
-
-
-class _ResponseFormat(_Strict):
-    type: Literal["text", "json_object", "json_schema"]
-    json_schema: dict[str, object] | None = None
 
 
 class ChatCompletionRequest(_Sampling):

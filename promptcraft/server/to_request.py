@@ -3,7 +3,8 @@
 Fields this server cannot honour with the value given (``n=2``, ``echo``, a ``logit_bias``,
 tools, ``store=true``, an image part) are refused with a 400 naming them, never silently
 ignored. A JSON ``response_format`` (``json_object`` or ``json_schema``) is honoured by
-constrained decoding, within :mod:`.constraint_limits`.
+constrained decoding, within :mod:`.constraint_limits`, on chat and (as vLLM does) on text
+completions.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def completion_request(body: CompletionRequest) -> Request:
         "best_of",
         "best_of must be 1: this server returns one choice per request",
     )
+    response_format = _response_format(body)
     params = _sampling(body, max_tokens=body.max_tokens, logprobs=body.logprobs)
+    if response_format is not None:
+        params["response_format"] = response_format
     return _build(prompt, params)
 
 
@@ -95,7 +99,7 @@ def chat_request(body: ChatCompletionRequest) -> Request:
     return _build(messages, params)
 
 
-def _response_format(body: ChatCompletionRequest) -> dict[str, Any] | None:
+def _response_format(body: CompletionRequest | ChatCompletionRequest) -> dict[str, Any] | None:
     """A JSON ``response_format``, checked here so that a bad schema, or one too costly to
     enforce (:mod:`.constraint_limits`), is a 400 naming it; the local backend then
     constrains decoding to it (so the reply always parses)."""

@@ -142,24 +142,44 @@ def test_chat_content_as_text_parts_reads_like_a_string(
     assert split == plain
 
 
+PERSON_SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "maxLength": 8}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+PERSON_FORMAT = {"type": "json_schema", "json_schema": {"name": "p", "schema": PERSON_SCHEMA}}
+
+
 def test_chat_json_schema_response_format_always_parses(
     client: httpx.Client, server: RunningServer
 ) -> None:
-    schema = {
-        "type": "object",
-        "properties": {"name": {"type": "string", "maxLength": 8}, "age": {"type": "integer"}},
-        "required": ["name", "age"],
-        "additionalProperties": False,
-    }
     body = {
         "model": server.model,
         "messages": [{"role": "user", "content": "name: Omar; age: 42"}],
         "max_tokens": 40,
         "temperature": 1.0,
         "seed": 3,
-        "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": schema}},
+        "response_format": PERSON_FORMAT,
     }
     response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 200, response.text
     reply = json.loads(response.json()["choices"][0]["message"]["content"])
+    assert set(reply) == {"name", "age"} and isinstance(reply["age"], int)
+
+
+def test_text_completion_json_schema_response_format_always_parses(
+    client: httpx.Client, server: RunningServer
+) -> None:
+    body = {
+        "model": server.model,
+        "prompt": "name: Omar; age: 42\nJSON:",
+        "max_tokens": 40,
+        "temperature": 1.0,
+        "seed": 3,
+        "response_format": PERSON_FORMAT,
+    }
+    response = client.post("/v1/completions", json=body)
+    assert response.status_code == 200, response.text
+    reply = json.loads(response.json()["choices"][0]["text"])
     assert set(reply) == {"name", "age"} and isinstance(reply["age"], int)

@@ -40,7 +40,7 @@ def test_a_text_prompt_gets_valid_output_from_promptcraft_serve(
 ) -> None:
     with OpenAIBackend(tiny_server.model, base_url=tiny_server.base_url) as backend:
         result = generate_structured_result(backend, ASK, Person)
-    # completions refused response_format; the chat endpoint constrained the answer
+    # /v1/completions takes response_format, so the text prompt itself is constrained
     assert isinstance(result.output, Person)
     assert result.strategy == "response_format" and len(result.attempts) == 1
 
