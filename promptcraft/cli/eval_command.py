@@ -24,8 +24,10 @@ as {"text": "I loved it", "expected": "positive"} (or {"inputs": {...}, "expecte
 A row missing an input a template needs is an error naming its file and line, before any
 generation.
 
-Completions are cached in a SQLite file (--cache), keyed by backend, rendered prompt and
-parameters: running the same command again is free, and an interrupted run resumes.
+A template with output: is scored on what run() returns: constrained to its choices, regex
+or schema, or its choices ranked (mode: rank), then parsed. Completions are cached in a
+SQLite file (--cache), keyed by backend, rendered prompt, parameters and output spec:
+running the same command again is free, and an interrupted run resumes.
 
 An item whose prompt cannot be rendered or whose generation fails (a server that does not
 answer) scores 0; each such failure is summed up on stderr, and the command exits 1, as it

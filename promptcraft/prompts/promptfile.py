@@ -14,7 +14,8 @@ Front-matter keys (all but ``name`` optional):
 ``layout``          variables of the layout: input_key, output_key, input_label, output_label,
                     example_separator, section_separator
 ``defaults``        generation parameters: max_tokens, temperature, top_p, stop, seed
-``output``          ``text``, {choices: [...]}, {regex: "..."} or {schema: {...}}
+``output``          ``text``, {choices: [...]} (``mode: rank`` scores each whole choice),
+                    {regex: "..."} or {schema: {...}}
 ``samples``         example inputs; ``promptcraft lint`` validates and renders each one
 ``normalize``       ``true`` or a list of steps (see :mod:`.normalize`)
 ==================  ===========================================================================
