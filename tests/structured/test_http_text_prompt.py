@@ -104,7 +104,7 @@ def test_a_context_error_from_the_server_lowers_max_tokens_and_retries(
     with OpenAIBackend("scripted", base_url=server.url) as backend:
         result = generate_structured_result(backend, ASK, Person)
     assert result.strategy == "prompted" and result.output.age == 30
-    # the second refusal says how much room the prompt leaves (512 - 300), so the retry asks for that
+    # the second refusal says how much room is left (512 - 300), so the retry asks for that
     assert [r.json.get("max_tokens") for r in server.received[2:]] == [256, 256, 212]
 
 
