@@ -2,7 +2,9 @@
 
 - :func:`tool` / :class:`Tool`: a typed Python function the model may call;
 - :data:`calculator`, :func:`lookup`, :data:`today`: built-in tools, safe by construction;
-- :class:`Agent`: the loop, over native tool calls or the text protocol of local models;
+- :class:`Agent`: the loop, over native tool calls, or the text (or chat) protocol of local
+  models, each turn constrained to a well-formed call or an answer;
+- :class:`ProtocolSettings`: a protocol chosen by hand (``Agent(protocol=...)``);
 - :class:`AgentResult`, :class:`AgentStep` and the streamed events.
 
 To test an agent without a model, give it a ``ScriptedBackend`` or ``FunctionBackend`` from
@@ -17,6 +19,7 @@ from __future__ import annotations
 from ..errors import AgentError, ToolError
 from .agent import Agent
 from .builtin_tools import calculator, lookup, today
+from .protocol_choice import ProtocolSettings
 from .records import (
     AgentEvent,
     AgentResult,
@@ -41,6 +44,7 @@ __all__ = [
     "AgentStep",
     "FinalOutput",
     "ModelText",
+    "ProtocolSettings",
     "RetryPrompt",
     "StepStart",
     "Tool",

@@ -9,9 +9,14 @@
 One loop (:meth:`Agent.astream`, an async generator of events) does the work; ``run``,
 ``arun`` and ``stream`` consume it. Each step asks the model once, then runs the tools it
 called (concurrently) and feeds their results back, or validates its answer. The protocol
-follows the backend: native tool calls when ``backend.capabilities.native_tool_calls``
-(falling back to the text protocol if the server refuses ``tools``), else the text protocol
-of ``templates/tool_protocol.prompt`` that the bundled model speaks.
+follows the backend (:mod:`.protocol_choice`): native tool calls when
+``backend.capabilities.native_tool_calls`` (falling back to the text protocol if the server
+refuses ``tools``); else the text protocol of ``templates/tool_protocol.prompt``, as pc-tiny
+was trained on it, or, for another local model such as SmolLM2, with worked demonstrations
+first. On a backend that can constrain decoding, the whole turn is constrained
+(:mod:`.turn_grammar`): an action calling an offered tool with arguments that fit its
+schema, or an answer. ``protocol="chat"`` speaks ``templates/react_agent.prompt`` as a
+conversation instead.
 
 Errors are observations, not crashes: an unknown tool, arguments that do not validate, a
 tool that raises or times out, a reply that does not parse, an answer that does not fit
@@ -31,7 +36,7 @@ computed from the request), both recording every request in ``.requests``::
                               native_tool_calls=True)
     assert pc.Agent(backend, tools=[pc.calculator]).run("6 times 7?").output == "42"
 
-    # the text protocol, as the bundled model writes it (one line per step)
+    # the text protocol, as pc-tiny writes it (one line per step)
     backend = ScriptedBackend([action_line("calculator", expression="6*7"), "Answer: 42"])
     result = pc.Agent(backend, tools=[pc.calculator]).run("6 times 7?")
     assert result.steps[0].tool_results[0].content == "42"
@@ -57,6 +62,7 @@ from ..params import GenerationParams
 from ..prompts import PromptTemplate
 from .native_protocol import FINAL_RESULT_TOOL
 from .output import OutputValidator
+from .protocol_choice import ProtocolSettings
 from .records import AgentEvent, AgentResult, FinalOutput
 from .run_loop import AgentRun
 from .sync_events import SyncEvents
@@ -65,23 +71,25 @@ from .tools import Tool
 __all__ = ["Agent"]
 
 OutputT = TypeVar("OutputT")
-ProtocolChoice = Literal["auto", "native", "text"]
+ProtocolChoice = Literal["auto", "native", "text", "chat"]
 
 
 class Agent(Generic[OutputT]):
     """A model, its tools, and the loop between them.
 
     - ``tools``: :class:`~.tools.Tool` objects (``@pc.tool`` functions, the built-ins);
-    - ``instructions``: a system message (native) or a line before the protocol (text);
+    - ``instructions``: a system message (native, chat) or a line before the protocol (text);
     - ``output_type``: None for a text answer, or a pydantic model (any type pydantic
       validates) the answer must parse as;
     - ``max_steps``: model turns at most; ``tool_retries``: failed calls allowed per tool
       (a tool's own ``retries`` wins); ``output_retries``: unparseable or invalid replies;
-    - ``protocol``: ``"auto"`` (from the backend's capabilities), ``"native"`` or ``"text"``;
+    - ``protocol``: ``"auto"`` (from the backend: see :mod:`.protocol_choice`),
+      ``"native"``, ``"text"`` or ``"chat"``, or a :class:`~.protocol_choice.ProtocolSettings`;
     - ``params``: generation parameters for every model call;
     - ``trace``: a path to append a JSONL trace to, secrets redacted;
     - ``template``: the text protocol's template (default: the bundled ``tool_protocol``);
-    - ``constrain``: on backends that can, constrain the text protocol's action line.
+    - ``constrain``: on backends that can, constrain each turn of the text and chat
+      protocols to a well-formed call of an offered tool, or an answer.
     """
 
     def __init__(
@@ -94,7 +102,7 @@ class Agent(Generic[OutputT]):
         max_steps: int = 10,
         tool_retries: int = 2,
         output_retries: int = 2,
-        protocol: ProtocolChoice = "auto",
+        protocol: ProtocolChoice | ProtocolSettings = "auto",
         params: GenerationParams | Mapping[str, Any] | None = None,
         trace: str | os.PathLike[str] | None = None,
         template: PromptTemplate | None = None,
@@ -104,8 +112,15 @@ class Agent(Generic[OutputT]):
             raise ValueError(f"max_steps must be at least 1, not {max_steps}")
         if tool_retries < 0 or output_retries < 0:
             raise ValueError("tool_retries and output_retries must not be negative")
-        if protocol not in ("auto", "native", "text"):
-            raise ValueError(f"protocol must be 'auto', 'native' or 'text', not {protocol!r}")
+        if not isinstance(protocol, ProtocolSettings) and protocol not in (
+            "auto",
+            "native",
+            "text",
+            "chat",
+        ):
+            raise ValueError(
+                f"protocol must be 'auto', 'native', 'text' or 'chat', not {protocol!r}"
+            )
         if not (hasattr(backend, "astream") and hasattr(backend, "capabilities")):
             raise TypeError(
                 f"backend must be a Backend, such as pc.load_backend(...), not {backend!r}"
@@ -127,7 +142,8 @@ class Agent(Generic[OutputT]):
         self.constrain = constrain
         # set when the server refused native tools: this agent's later runs skip the attempt
         self._native_refused = False
-        self._constraint: Any = None  # the text protocol's action constraint; False: none
+        # the turn constraint per protocol settings (None: the turn is left free)
+        self._constraints: dict[Any, Any] = {}
 
     def __repr__(self) -> str:
         return f"Agent(backend={self.backend!r}, tools={list(self.tools)})"

@@ -10,31 +10,38 @@ written as text ends the run like a native one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..backends.types import Completion
 from ..prompts.messages import Message, ToolCall
 from .recover import recover_tool_calls
 from .tools import Tool
-from .turns import ParsedCall, Turn
+from .turns import ParsedCall, ProtocolName, Turn, TurnProtocol
+
+if TYPE_CHECKING:
+    from .records import ToolResultRecord
 
 __all__ = ["FINAL_RESULT_TOOL", "NativeProtocol"]
 
 FINAL_RESULT_TOOL = "final_result"
 
 
-class NativeProtocol:
-    """Builds the conversation and the ``tools`` list, and reads the model's calls."""
+class NativeProtocol(TurnProtocol):
+    """One run's conversation and ``tools`` list; reads the model's calls."""
+
+    name: ProtocolName = "native"
 
     def __init__(
         self,
         tools: Sequence[Tool],
+        task: str,
         *,
         instructions: str | None,
         output_schema: dict[str, Any] | None,
     ):
         self.tools = list(tools)
+        self.task = task
         self.instructions = instructions
         self.output_schema = output_schema
         self.tool_schemas = [t.openai_schema() for t in self.tools]
@@ -50,12 +57,16 @@ class NativeProtocol:
                 }
             )
 
-    def start(self, task: str) -> list[Message]:
-        messages = []
+        self.messages: list[Message] = []
         if self.instructions:
-            messages.append(Message(role="system", content=self.instructions))
-        messages.append(Message(role="user", content=task))
-        return messages
+            self.messages.append(Message(role="system", content=self.instructions))
+        self.messages.append(Message(role="user", content=task))
+
+    def prompt(self) -> list[Message]:
+        return list(self.messages)
+
+    def params(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(overrides)
 
     def options(self) -> dict[str, Any]:
         if not self.tool_schemas:
@@ -96,21 +107,22 @@ class NativeProtocol:
         return Turn(final=completion.text)
 
     def record(
-        self,
-        messages: list[Message],
-        completion: Completion,
-        results: Sequence[tuple[str, str]],
+        self, completion: Completion, turn: Turn, results: Sequence[ToolResultRecord]
     ) -> None:
-        """Append the model's turn and the results (call id, observation) of its calls."""
+        """Append the model's turn and the results of its calls."""
+        messages = self.messages
         messages.append(_assistant_turn(completion))
         if completion.tool_calls:
-            messages.extend(Message(role="tool", content=r, tool_call_id=i) for i, r in results)
+            messages.extend(
+                Message(role="tool", content=r.content, tool_call_id=r.id) for r in results
+            )
         else:  # calls recovered from text: answered as text
-            lines = [f"Observation: {r}" for _, r in results]
+            lines = [f"Observation: {r.content}" for r in results]
             messages.append(Message(role="user", content="\n".join(lines)))
 
-    def feedback(self, messages: list[Message], completion: Completion, message: str) -> None:
+    def feedback(self, completion: Completion, turn: Turn, message: str) -> None:
         """Tell the model its output did not parse or validate."""
+        messages = self.messages
         messages.append(_assistant_turn(completion))
         if completion.tool_calls:
             messages.extend(

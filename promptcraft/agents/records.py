@@ -27,7 +27,7 @@ __all__ = [
     "add_usage",
 ]
 
-Protocol = Literal["native", "text"]
+Protocol = Literal["native", "text", "chat"]
 OutputT = TypeVar("OutputT")
 
 # Why a tool call produced no result: the kinds of error fed back to the model.

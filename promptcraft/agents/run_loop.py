@@ -1,8 +1,9 @@
 """The agent loop: one model turn per step, then the tools it called or its answer.
 
 Each step asks the model once (streamed, so text deltas become events), lets the protocol
-read the turn (:mod:`.native_protocol` or :mod:`.text_protocol`), runs the calls
-concurrently, feeds results or corrections back, and checks the budgets. The loop is an
+read the turn (a :class:`~.turns.TurnProtocol`: :mod:`.native_protocol`,
+:mod:`.text_protocol` or :mod:`.chat_protocol`, chosen by :mod:`.protocol_choice`), runs
+the calls concurrently, feeds results or corrections back, and checks the budgets. The loop is an
 async generator of events: the public methods of :class:`~.agent.Agent` consume it.
 """
 
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ..backends.types import Chunk, Completion
 from ..errors import AgentError, BackendError, ContextLengthError, InvalidRequestError
 from ..generation_types import Usage
-from ..prompts.messages import Message
+from .chat_protocol import ChatProtocol
 from .native_protocol import NativeProtocol
+from .protocol_choice import ProtocolSettings, choose_protocol
 from .records import (
     ZERO_USAGE,
     AgentEvent,
@@ -28,7 +30,6 @@ from .records import (
     AgentStep,
     FinalOutput,
     ModelText,
-    Protocol,
     RetryPrompt,
     StepStart,
     ToolCallEvent,
@@ -36,10 +37,11 @@ from .records import (
     ToolResultEvent,
     add_usage,
 )
-from .text_protocol import TextProtocol, action_constraint
+from .text_protocol import TextProtocol, answer_pattern, constraint_of
 from .tool_calls import execute_call
 from .trace import TraceWriter
-from .turns import ParsedCall, Turn, error_observation
+from .turn_grammar import ANSWER_TEXT
+from .turns import ParsedCall, ProtocolName, Turn, TurnProtocol, error_observation
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -54,21 +56,18 @@ class AgentRun:
     def __init__(self, agent: Agent[Any], task: str):
         self.agent = agent
         self.task = task
-        self.protocol: Protocol = self._choose_protocol()
+        self.settings = choose_protocol(
+            agent.backend, agent.protocol, native_refused=agent._native_refused
+        )
+        self.conversation: TurnProtocol = self._start(self.settings)
         self.steps: list[AgentStep] = []
         self.tool_failures: Counter[str] = Counter()
         self.output_failures = 0
-        self.history: list[dict[str, Any]] = []  # text protocol: {action, observation}
-        self.messages: list[Message] = []  # native protocol: the conversation
         self.trace = TraceWriter(agent.trace, uuid.uuid4().hex[:12]) if agent.trace else None
-        self._text: TextProtocol | None = None
-        self._native: NativeProtocol | None = None
 
-    def _choose_protocol(self) -> Protocol:
-        if self.agent.protocol != "auto":
-            return self.agent.protocol
-        native = self.agent.backend.capabilities.native_tool_calls
-        return "native" if native and not self.agent._native_refused else "text"
+    @property
+    def protocol(self) -> ProtocolName:
+        return self.conversation.name
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -112,8 +111,9 @@ class AgentRun:
             except InvalidRequestError as exc:
                 if self.protocol == "native" and self.agent.protocol == "auto" and _refuses(exc):
                     self._trace("protocol_fallback", step=index, reason=str(exc))
-                    self.protocol = "text"
                     self.agent._native_refused = True  # later runs start with the text protocol
+                    self.settings = choose_protocol(self.agent.backend, "auto", native_refused=True)
+                    self.conversation = self._start(self.settings)
                     index -= 1
                     continue
                 self._fail("backend_error", f"step {index}: the model call failed: {exc}", exc)
@@ -123,9 +123,9 @@ class AgentRun:
             step.text = completion.text
             step.usage = completion.usage
             step.finish_reason = completion.finish_reason
-            turn = self._parse(completion, index)
+            turn = self.conversation.parse(completion, index)
             if turn.calls:
-                async for event in self._run_calls(step, turn.calls, completion):
+                async for event in self._run_calls(step, turn, completion):
                     yield event
             else:
                 output, feedback = self._check_final(turn)
@@ -140,7 +140,7 @@ class AgentRun:
                     yield FinalOutput(output=output, result=result)
                     return
                 step.feedback = feedback
-                self._feed_back(completion, feedback)
+                self.conversation.feedback(completion, turn, feedback)
                 yield RetryPrompt(step=index, message=feedback)
                 self.output_failures += 1
             step.seconds = time.perf_counter() - started
@@ -155,18 +155,10 @@ class AgentRun:
     async def _ask_model(self, step: AgentStep) -> AsyncGenerator[ModelText | Completion, None]:
         """One model call, streamed: its text deltas, then the whole completion."""
         backend = self.agent.backend
-        prompt: str | list[Message]
-        if self.protocol == "native":
-            native = self._native_protocol()
-            if not self.messages:
-                self.messages = native.start(self.task)
-            prompt, params, options = list(self.messages), self.agent.params, native.options()
-        else:
-            text = self._text_protocol()
-            rendered = text.prompt(self.task, self.history)
-            params, options = text.params(self.agent.params), self._text_options()
-            use_chat = not backend.capabilities.completion
-            prompt = [Message(role="user", content=rendered)] if use_chat else rendered
+        conversation = self.conversation
+        prompt = conversation.prompt()
+        params = conversation.params(self.agent.params)
+        options = {**conversation.options(), **self._constraint_option()}
         chunks: list[Chunk] = []
         stream = backend.astream(prompt, params, **options)
         try:
@@ -180,14 +172,10 @@ class AgentRun:
                 await close()
         yield Completion.from_chunks(chunks, model=backend.model)
 
-    def _parse(self, completion: Completion, index: int) -> Turn:
-        if self.protocol == "native":
-            return self._native_protocol().parse(completion, index)
-        return self._text_protocol().parse(completion.text, f"step_{index}")
-
     async def _run_calls(
-        self, step: AgentStep, calls: list[ParsedCall], completion: Completion
+        self, step: AgentStep, turn: Turn, completion: Completion
     ) -> AsyncGenerator[AgentEvent, None]:
+        calls: list[ParsedCall] = turn.calls
         for call in calls:
             record = ToolCallRecord(
                 id=call.id,
@@ -203,12 +191,7 @@ class AgentRun:
             if not result.ok:
                 self.tool_failures[result.name] += 1
             yield ToolResultEvent(step=step.index, result=result)
-        if self.protocol == "native":
-            pairs = [(r.id, r.content) for r in results]
-            self._native_protocol().record(self.messages, completion, pairs)
-        else:
-            action = TextProtocol.action_of(completion.text)
-            self.history.append({"action": action, "observation": results[0].content})
+        self.conversation.record(completion, turn, results)
 
     def _check_final(self, turn: Turn) -> tuple[Any, str | None]:
         """(output, None) for a valid answer; (None, feedback) otherwise."""
@@ -221,13 +204,6 @@ class AgentRun:
             return self.agent.output.validate(turn.final), None
         except ValueError as exc:
             return None, error_observation(str(exc))
-
-    def _feed_back(self, completion: Completion, feedback: str) -> None:
-        if self.protocol == "native":
-            self._native_protocol().feedback(self.messages, completion, feedback)
-        else:
-            action = TextProtocol.action_of(completion.text)
-            self.history.append({"action": action, "observation": feedback})
 
     def _check_budgets(self, step: AgentStep) -> None:
         for result in step.tool_results:
@@ -253,35 +229,56 @@ class AgentRun:
 
     # --- parts -----------------------------------------------------------------------------
 
-    def _text_protocol(self) -> TextProtocol:
-        if self._text is None:
-            hints = [self.agent.instructions, self.agent.output.instructions()]
-            self._text = TextProtocol(
-                list(self.agent.tools.values()),
-                template=self.agent.template,
-                instructions="\n".join(h for h in hints if h) or None,
+    def _start(self, settings: ProtocolSettings) -> TurnProtocol:
+        """A fresh conversation in the protocol ``settings`` name."""
+        agent = self.agent
+        tools = list(agent.tools.values())
+        if settings.name == "native":
+            return NativeProtocol(
+                tools, self.task, instructions=agent.instructions, output_schema=agent.output.schema
             )
-        return self._text
-
-    def _native_protocol(self) -> NativeProtocol:
-        if self._native is None:
-            self._native = NativeProtocol(
-                list(self.agent.tools.values()),
-                instructions=self.agent.instructions,
-                output_schema=self.agent.output.schema,
+        hints = [agent.instructions, agent.output.instructions()]
+        instructions = "\n".join(h for h in hints if h) or None
+        # an answer schema with no pattern leaves the turn unconstrained (see below)
+        answer = answer_pattern(agent.output.answer_schema) or ANSWER_TEXT
+        if settings.name == "chat":
+            return ChatProtocol(
+                tools,
+                self.task,
+                instructions=instructions,
+                demonstrations=settings.demonstrations,
+                thoughts=settings.thoughts,
+                answer=answer,
             )
-        return self._native
+        return TextProtocol(
+            tools,
+            self.task,
+            template=agent.template,
+            instructions=instructions,
+            demonstrations=settings.demonstrations,
+            thoughts=settings.thoughts,
+            choices=settings.choices,
+            as_chat=not agent.backend.capabilities.completion,
+            answer=answer,
+        )
 
-    def _text_options(self) -> dict[str, Any]:
-        """``constraint=`` for the action line, on backends that can constrain decoding."""
-        backend = self.agent.backend
-        if not (self.agent.constrain and backend.capabilities.constrained_decoding):
+    def _constraint_option(self) -> dict[str, Any]:
+        """``constraint=`` for the whole turn, on backends that can constrain decoding;
+        built once per agent and protocol (its tools do not change)."""
+        agent = self.agent
+        if not (agent.constrain and agent.backend.capabilities.constrained_decoding):
             return {}
-        if self.agent._constraint is None:  # built once per agent: its tools do not change
-            tools = list(self.agent.tools.values())
-            constraint = action_constraint(tools, self.agent.output.answer_schema)
-            self.agent._constraint = constraint or False
-        return {"constraint": self.agent._constraint} if self.agent._constraint else {}
+        key = self.settings
+        if key not in agent._constraints:
+            pattern = self.conversation.constraint_pattern()
+            if (
+                agent.output.answer_schema is not None
+                and answer_pattern(agent.output.answer_schema) is None
+            ):
+                pattern = None  # an answer that cannot be constrained: leave the turn free
+            agent._constraints[key] = constraint_of(pattern)
+        constraint = agent._constraints[key]
+        return {"constraint": constraint} if constraint is not None else {}
 
     def _usage(self) -> Usage:
         total = ZERO_USAGE
