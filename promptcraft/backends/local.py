@@ -31,7 +31,7 @@ from ..errors import (
     TemplateSyntaxError,
 )
 from ..generation_types import ChoiceRanking
-from ..model_catalog import reinstall_hint, resolve_local_model
+from ..model_catalog import reinstall_hint, resolve_adapter, resolve_local_model
 from ..nn import Decoder, Generator, load_model
 from ..params import GenerationParams
 from ..prompts.messages import Message
@@ -125,7 +125,8 @@ class LocalBackend(Backend):
         anything else a Hugging Face layout checkpoint directory or a ``.gguf`` file.
         ``dtype``: ``"float32"`` (the default), ``"bfloat16"``, ``"float16"`` or ``"auto"``
         (the checkpoint's own). ``adapter``: a file written by
-        ``pc.tune`` / ``promptcraft tune`` for this model."""
+        ``pc.tune`` / ``promptcraft tune`` for this model, or a bundled adapter's name
+        (``"smollm2-tool-use"``: :data:`promptcraft.model_catalog.BUNDLED_ADAPTERS`)."""
         start = time.perf_counter()
         source, name = resolve_local_model(path)
         try:
@@ -151,7 +152,7 @@ class LocalBackend(Backend):
         if adapter is not None:
             from ..tuning.adapter import attach_adapter
 
-            attach_adapter(backend, adapter)
+            attach_adapter(backend, resolve_adapter(adapter))
         backend.load_seconds = time.perf_counter() - start
         return backend
 

@@ -39,8 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_model_option(serve)
     serve.add_argument(
         "--adapter",
-        metavar="FILE",
-        help="serve with an adapter from 'promptcraft tune' (trained on this model)",
+        metavar="FILE|NAME",
+        help="serve with an adapter from 'promptcraft tune' (trained on this model), or a "
+        "bundled one by name (smollm2-tool-use)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(

@@ -6,14 +6,12 @@ adapter (models/smollm2-tool-use/), which is part of the repository."""
 from __future__ import annotations
 
 import pytest
-from agent_support import REPO_ROOT
 
 from promptcraft.agents import Agent, AgentError, calculator, lookup
 from promptcraft.backends import LocalBackend, load_backend
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-ADAPTER = REPO_ROOT / "models" / "smollm2-tool-use" / "tool-use.safetensors"
 PRICES = lookup({"cup": 4, "plate": 7, "bowl": 5}, description="look up the price of an item")
 
 
@@ -47,7 +45,7 @@ def test_an_agent_on_the_default_model_with_its_adapter_solves_a_two_step_proble
     """A problem in one of the recipe's wordings (recipes/tool_use_problems.py): the adapter
     makes both calls and answers with the last result. Held-out wordings are measured by
     benchmarks/agent.py, not here."""
-    backend = load_backend("smollm2", adapter=str(ADAPTER))
+    backend = load_backend("smollm2", adapter="smollm2-tool-use")  # the bundled adapter's name
     assert backend.model == "smollm2+tool-use"
     agent = Agent(backend, tools=[calculator], max_steps=4)
     result = agent.run(

@@ -12,6 +12,8 @@ import pytest
 from promptcraft.backends import BackendSpec, LocalBackend, load_backend, parse_backend_spec
 from promptcraft.backends.spec import OPENAI_BASE_URL
 from promptcraft.errors import BackendError, ModelLoadError
+from promptcraft.model_catalog import resolve_adapter
+from promptcraft.paths import bundled_models_dir
 
 
 @pytest.mark.parametrize("spec", [None, "local", " local "])
@@ -172,3 +174,13 @@ def test_importing_backends_and_parsing_specs_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_bundled_adapter_name_resolves_to_its_file_in_models() -> None:
+    path = resolve_adapter("smollm2-tool-use")
+    assert path == bundled_models_dir() / "smollm2-tool-use" / "tool-use.safetensors"
+    assert path.is_file()
+
+
+def test_an_adapter_path_is_taken_as_given(tmp_path: Path) -> None:
+    assert resolve_adapter(tmp_path / "mine.safetensors") == tmp_path / "mine.safetensors"
