@@ -16,10 +16,14 @@ LIBRARY = PromptLibrary()
 NAMES = LIBRARY.names()
 
 
-def test_library_has_at_least_ten_templates_and_two_of_each_kind() -> None:
+def test_library_has_at_least_ten_templates_and_every_kind() -> None:
+    # Each template's layout is the one that scored best on SmolLM2 (templates/README.md):
+    # summarize and question_from_answer moved to chat, so reverse has one; prefix has two
+    # again since proofread (an instruction, then the sentence) joined tool_protocol.
     kinds = Counter(LIBRARY.get(name).kind for name in NAMES)
     assert len(NAMES) >= 10
-    assert all(kinds[k] >= 2 for k in ("prefix", "few_shot", "hybrid", "reverse", "chat"))
+    assert all(kinds[k] >= 1 for k in ("prefix", "few_shot", "hybrid", "reverse", "chat"))
+    assert kinds["prefix"] >= 2
 
 
 @pytest.mark.parametrize("name", NAMES)
