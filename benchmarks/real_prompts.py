@@ -18,6 +18,8 @@ Everything is greedy. The goal (issue 19): at least 85% overall and 60% in every
 
     python benchmarks/real_prompts.py                 # the default model
     python benchmarks/real_prompts.py --backend pc-tiny --out /tmp/pc-tiny.md
+    python benchmarks/real_prompts.py --agent-adapter smollm2-tool-use \
+        --out benchmarks/results/real_prompts_tool_adapter.md   # the agent with the adapter
 
 Writes benchmarks/results/real_prompts.md (a table per category, and every miss).
 """
@@ -73,17 +75,25 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default=None, help="a backend spec (default model)")
+    parser.add_argument(
+        "--agent-adapter",
+        metavar="NAME|FILE",
+        help="the arithmetic agent runs on the backend with this adapter (smollm2-tool-use)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/real_prompts.md")
     args = parser.parse_args()
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
     backend = pc.load_backend(args.backend)
+    agent_backend = backend
+    if args.agent_adapter:
+        agent_backend = pc.load_backend(args.backend, adapter=args.agent_adapter)
     library = pc.PromptLibrary()
     runners: dict[str, Callable[[dict[str, Any]], tuple[bool, str]]] = {
         "factual": lambda row: _factual(backend, row),
         "sentiment": lambda row: _sentiment(backend, library, row),
         "topic": lambda row: _topic(backend, row),
         "extraction": lambda row: _extraction(backend, row),
-        "arithmetic": lambda row: _arithmetic(backend, row),
+        "arithmetic": lambda row: _arithmetic(agent_backend, row),
     }
     started = time.perf_counter()
     results: list[tuple[dict[str, Any], bool, str]] = []
@@ -91,7 +101,7 @@ def main() -> None:
         right, shown = runners[row["category"]](row)
         results.append((row, right, shown))
         print(f"{'ok  ' if right else 'MISS'} {row['category']:<10} {shown[:100]!r}", flush=True)
-    report = _report(results, backend, time.perf_counter() - started)
+    report = _report(results, backend, agent_backend, time.perf_counter() - started)
     print(report)
     args.out.write_text(report, encoding="utf-8")
     print(f"written to {args.out}")
@@ -152,7 +162,12 @@ def _arithmetic(backend: pc.Backend, row: dict[str, Any]) -> tuple[bool, str]:
     return any(float(n) == row["expected"] for n in numbers), output
 
 
-def _report(results: list[tuple[dict[str, Any], bool, str]], backend: Any, seconds: float) -> str:
+def _report(
+    results: list[tuple[dict[str, Any], bool, str]],
+    backend: Any,
+    agent_backend: Any,
+    seconds: float,
+) -> str:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from machine import cpu_name
 
@@ -161,6 +176,10 @@ def _report(results: list[tuple[dict[str, Any], bool, str]], backend: Any, secon
         "",
         f"`python benchmarks/real_prompts.py` on {backend!r}, {cpu_name()}, "
         f"{seconds:.0f} s; greedy; data: `benchmarks/data/real_prompts.jsonl` (held out).",
+        "",
+        f"The arithmetic agent ran on {agent_backend!r}."
+        if agent_backend is not backend
+        else "The arithmetic agent ran on the same backend.",
         "",
         "| category | right | of | score |",
         "| --- | ---: | ---: | ---: |",
