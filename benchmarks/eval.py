@@ -3,7 +3,7 @@ cache, and what the prefix cache saves on prompts that share an 8-shot prefix.
 
 1. ``pc.evaluate`` over 500 word-counting rows and six variants (prefix; few-shot first_k
    k = 0, 4, 8; few-shot similar_k k = 4; hybrid first_k k = 4), the templates of
-   ``examples/eval``: cold (an empty response cache), then the same call again (every
+   ``examples/eval/pc_tiny``: cold (an empty response cache), then the same call again (every
    completion from the cache), then cold with batching off (one request at a time).
 2. The same 8-shot prompt prefix before N different queries, greedy, 4 new tokens at most:
    one at a time with the prefix cache emptied before every call (nothing reused), one at a
@@ -33,10 +33,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-EXAMPLE = ROOT / "examples" / "eval"
+EXAMPLE = ROOT / "examples" / "eval" / "pc_tiny"
 sys.path.insert(0, str(EXAMPLE))
 
-from make_data import WORDS  # noqa: E402  (the word list of examples/eval)
+from make_data import WORDS  # noqa: E402  (the word list of examples/eval/pc_tiny)
 
 import promptcraft as pc  # noqa: E402
 from promptcraft.evaluation import evaluate  # noqa: E402
@@ -177,8 +177,8 @@ def main() -> None:
             "",
             header,
             "",
-            "Word counting (the task of `examples/eval`), greedy, the bundled model. Shared "
-            "machine: other processes may have been running.",
+            "Word counting (the task of `examples/eval/pc_tiny`), greedy, the bundled model. "
+            "Shared machine: other processes may have been running.",
             "",
             "## A 500-row × 6-variant evaluation",
             "",

@@ -9,10 +9,14 @@ from pathlib import Path
 import promptcraft as pc
 
 library = pc.PromptLibrary()
+proofread = library.get("proofread")
+inputs = {"text": "The council have voted to extend the librarys opening hours."}
+print(proofread.render(**inputs))
+print("tokens (cl100k_base):", proofread.count_tokens("cl100k_base", **inputs))
+# a chat template renders to role-tagged messages
 summarize = library.get("summarize")
-inputs = {"text": "The council voted to extend the library's opening hours to 9 pm."}
-print(summarize.render(**inputs))
-print("tokens (cl100k_base):", summarize.count_tokens("cl100k_base", **inputs))
+for message in summarize.render_messages(text="The council voted to open the library until 9 pm."):
+    print(message.role, "|", " ".join(message.content.split())[:70])
 
 with tempfile.TemporaryDirectory() as folder:
     broken = Path(folder) / "broken.prompt"

@@ -33,7 +33,10 @@ EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
 # Examples below examples/ that test_example_runs does not collect, and the test that runs each.
 NESTED_EXAMPLES = {
     "eval/run_eval.py": "tests/evaluation/test_example_eval.py",
-    "eval/make_data.py": "tests/test_docs.py",
+    "eval/summary.py": "tests/evaluation/test_example_eval.py",
+    "eval/tasks.py": "tests/evaluation/test_example_eval.py",
+    "eval/pc_tiny/run_eval.py": "tests/evaluation/test_example_eval.py",
+    "eval/pc_tiny/make_data.py": "tests/test_docs.py",
 }
 
 
@@ -149,7 +152,7 @@ def test_every_example_runs_in_some_test() -> None:
 
 
 def test_eval_make_data_rewrites_the_committed_dataset(tmp_path: Path) -> None:
-    source = REPO_ROOT / "examples" / "eval"
+    source = REPO_ROOT / "examples" / "eval" / "pc_tiny"
     shutil.copy(source / "make_data.py", tmp_path)  # it writes next to itself
     result = subprocess.run(
         [sys.executable, "make_data.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60

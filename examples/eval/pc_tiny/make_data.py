@@ -2,7 +2,7 @@
 prompts choose from) and ``data.jsonl`` (the rows evaluated). Seeded, so it rewrites the same
 files; they are committed, so running this is only needed to change them.
 
-    python examples/eval/make_data.py
+    python examples/eval/pc_tiny/make_data.py
 """
 
 from __future__ import annotations
