@@ -38,6 +38,7 @@ from typing import Any
 import torch
 from machine import cpu_name
 from pydantic import BaseModel
+from record_models import Meeting, Order, Person
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,22 +48,6 @@ from promptcraft.structured import json_schema  # noqa: E402
 
 SECTION = "## Schema outline in the prompt: SmolLM2 extraction"
 MAX_TOKENS = 60
-
-
-class Person(BaseModel):
-    name: str
-    age: int
-    city: str
-
-
-class Order(BaseModel):
-    item: str
-    quantity: int
-
-
-class Meeting(BaseModel):
-    day: str
-    time: str
 
 
 MODELS: dict[str, type[BaseModel]] = {"person": Person, "order": Order, "meeting": Meeting}

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from record_models import Meeting, Order, Person
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,22 +48,6 @@ DATA = ROOT / "benchmarks/data/real_prompts.jsonl"
 CATEGORIES = ("factual", "sentiment", "topic", "extraction", "arithmetic")
 TOPICS = ["sports", "politics", "technology", "health"]
 GREEDY = {"temperature": 0}
-
-
-class Person(BaseModel):
-    name: str
-    age: int
-    city: str
-
-
-class Order(BaseModel):
-    item: str
-    quantity: int
-
-
-class Meeting(BaseModel):
-    day: str
-    time: str
 
 
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
