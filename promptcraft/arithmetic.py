@@ -1,7 +1,9 @@
 """A safe arithmetic evaluator: Python's parser, a whitelist of operators, and bounds.
 
 No ``eval``: the expression is parsed to an AST and only number literals, ``+ - * / // %``,
-``**`` with a small integer exponent, unary signs and parentheses are evaluated. The text is
+``**`` with a small integer exponent, unary signs and parentheses are evaluated. Numbers may
+group their thousands with commas as people write them (``7,245``), since a model copies
+them from the question so. The text is
 at most ``max_length`` characters and every intermediate result at most ``max_magnitude``,
 so no input can make it run long or build huge numbers. The bundled model was trained on
 this calculator's answers (``36``, ``2.5``), so their format is part of the protocol.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +23,8 @@ __all__ = ["MAX_EXPONENT", "MAX_LENGTH", "MAX_MAGNITUDE", "calculate"]
 MAX_LENGTH = 100
 MAX_MAGNITUDE = 10**12
 MAX_EXPONENT = 64
+# "7,245" and "1,250,000", not "1,25" or "3.1,000": anything else with a comma stays invalid
+_GROUPED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 
 _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -39,8 +44,9 @@ def calculate(
     not arithmetic or out of bounds, and ``ZeroDivisionError``."""
     if len(expression) > max_length:
         raise ValueError(f"expression too long (more than {max_length} characters)")
+    plain = _GROUPED_NUMBER.sub(lambda number: number[0].replace(",", ""), expression.strip())
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(plain, mode="eval")
     except SyntaxError as exc:
         raise ValueError(str(exc)) from None
     value = _Evaluator(max_magnitude).evaluate(tree.body)

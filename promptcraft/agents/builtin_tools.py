@@ -30,7 +30,7 @@ from .tools import Tool
 __all__ = ["EXPRESSION_PATTERN", "MAX_ENUM_KEYS", "LookupTool", "calculator", "lookup", "today"]
 
 #: What an arithmetic expression is written with (the calculator accepts no other character).
-EXPRESSION_PATTERN = r"^[0-9.+\-*/%() ]+$"
+EXPRESSION_PATTERN = r"^[0-9.,+\-*/%() ]+$"
 #: Tables with more keys than this list none in the lookup's schema (it would grow too long).
 MAX_ENUM_KEYS = 100
 
@@ -41,7 +41,8 @@ def _calculator(
     """Evaluate an arithmetic expression.
 
     Args:
-        expression: Numbers with + - * / // % ** and parentheses, such as "12*3-5".
+        expression: Numbers with + - * / // % ** and parentheses, such as "12*3-5" or
+            "7,245-3,867".
     """
     try:
         return calculate(expression)

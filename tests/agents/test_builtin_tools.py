@@ -38,6 +38,20 @@ def test_calculator_refuses_anything_but_arithmetic(expression: str) -> None:
         calculate(expression)
 
 
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("7,245-3,867", "3378"), ("1,250,000/1,000", "1250"), ("(1,250-387)+455", "1318")],
+)
+def test_calculator_reads_thousands_grouped_with_commas(expression: str, value: str) -> None:
+    assert calculate(expression) == value
+
+
+@pytest.mark.parametrize("expression", ["1,25+1", "3.1,000", "1,2345", "12,,345", "(1,2)"])
+def test_calculator_refuses_a_comma_that_does_not_group_thousands(expression: str) -> None:
+    with pytest.raises(ValueError):
+        calculate(expression)
+
+
 def test_calculator_bounds_the_exponent() -> None:
     with pytest.raises(ValueError, match="exponent too large"):
         calculate("2**1000")
