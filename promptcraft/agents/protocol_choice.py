@@ -40,8 +40,10 @@ ProtocolRequest = Literal["auto", "native", "text", "chat"]
 #: they get it without demonstrations or thoughts.
 TEXT_PROTOCOL_MODELS = frozenset({"pc-tiny"})
 #: Models served with an adapter tuned on the protocol with the lookup keys listed
-#: (``recipes/smollm2_tool_use.py``): no demonstrations, which the adapter replaces.
+#: (``recipes/smollm2_tool_use.py``): no demonstrations, which the adapter replaces. A local
+#: backend whose adapter was tuned on ``tool_protocol`` counts too, whatever its file's name.
 TUNED_MODELS = frozenset({"smollm2+tool-use"})
+_PROTOCOL_TEMPLATE = "tool_protocol"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def choose_protocol(
         return ProtocolSettings("chat", demonstrations=True, thoughts=True, choices=True)
     if backend.model in TEXT_PROTOCOL_MODELS:  # pc-tiny: as trained
         return ProtocolSettings("text")
-    if backend.model in TUNED_MODELS:  # SmolLM2 with its tool-use adapter: as tuned
+    tuned = getattr(backend, "adapter_template", None) == _PROTOCOL_TEMPLATE
+    if backend.model in TUNED_MODELS or tuned:  # SmolLM2 with its tool-use adapter: as tuned
         return ProtocolSettings("text", choices=True)
     # A local model that can be constrained and was not trained on the protocol: shown how.
     learner = capabilities.constrained_decoding

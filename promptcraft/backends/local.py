@@ -109,6 +109,9 @@ class LocalBackend(Backend):
         )
         #: Seconds :meth:`load` took to read the checkpoint and build the backend.
         self.load_seconds: float | None = None
+        #: The template the attached adapter was tuned on (``LocalBackend.load(adapter=...)``),
+        #: so an agent can speak to it as it was tuned, whatever the file is called.
+        self.adapter_template: str | None = None
 
     @classmethod
     def load(

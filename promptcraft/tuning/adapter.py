@@ -222,6 +222,7 @@ def attach_adapter(backend: LocalBackend, path: str | os.PathLike[str]) -> Adapt
         update={"max_context": backend.max_context}
     )
     backend.model = f"{backend.model}+{adapter.path.name.removesuffix(ADAPTER_SUFFIX)}"
+    backend.adapter_template = adapter.info.template
     return adapter
 
 

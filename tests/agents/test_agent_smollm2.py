@@ -46,7 +46,7 @@ def test_an_agent_on_the_default_model_with_its_adapter_solves_a_two_step_proble
     makes both calls and answers with the last result. Held-out wordings are measured by
     benchmarks/agent.py, not here."""
     backend = load_backend("smollm2", adapter="smollm2-tool-use")  # the bundled adapter's name
-    assert backend.model == "smollm2+tool-use"
+    assert backend.model == "smollm2+tool-use" and backend.adapter_template == "tool_protocol"
     agent = Agent(backend, tools=[calculator], max_steps=4)
     result = agent.run(
         "A baker bakes 6 trays of 24 buns and 30 buns get burnt. How many buns can be sold?"

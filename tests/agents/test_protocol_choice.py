@@ -33,6 +33,12 @@ def test_smollm2_with_its_tool_use_adapter_needs_no_demonstrations() -> None:
     assert settings == ProtocolSettings("text", choices=True)
 
 
+def test_an_adapter_tuned_on_the_tool_protocol_is_recognised_whatever_its_file_is_called() -> None:
+    renamed = backend("smollm2+my-copy", constrained_decoding=True)
+    renamed.adapter_template = "tool_protocol"  # what attach_adapter reads from its metadata
+    assert choose_protocol(renamed) == ProtocolSettings("text", choices=True)
+
+
 def test_a_server_that_refused_tools_falls_back_to_the_plain_text_protocol() -> None:
     remote = backend("llama", native_tool_calls=True)
     assert choose_protocol(remote, native_refused=True) == ProtocolSettings("text")
