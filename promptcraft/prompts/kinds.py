@@ -179,7 +179,9 @@ class _ExamplePrompt(PromptTemplate):
         """The same examples with input and output swapped: the model sees an output and is
         asked for its input. The forward instruction describes the forward task, so it is not
         kept; pass one for the reverse task. A custom example or query format cannot be
-        swapped automatically: pass both for the reverse prompt."""
+        swapped automatically: pass both for the reverse prompt. The generation defaults
+        carry over but ``max_tokens``: the layout (and so a ``stop``) is the same, but the
+        answer is now what was the input, of another length."""
         if (self.example_template or self.query_template) and not (
             example_template and query_template
         ):
@@ -209,6 +211,7 @@ class _ExamplePrompt(PromptTemplate):
             normalize=self.normalize,
             limits=self.limits,
             search_path=self.search_path,
+            defaults={k: v for k, v in self.defaults.items() if k != "max_tokens"},
         )
 
 

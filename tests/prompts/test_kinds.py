@@ -216,6 +216,13 @@ def test_prefix_prompt_prints_no_separators_for_examples() -> None:
     assert prompt.render() == "a;b;"
 
 
+def test_reverse_keeps_the_forward_defaults_but_max_tokens(reviews) -> None:
+    forward = FewShotPrompt(
+        examples=reviews, defaults={"stop": ["\n"], "temperature": 0, "max_tokens": 4}
+    )
+    assert forward.reverse().defaults == {"stop": ["\n"], "temperature": 0}
+
+
 def test_reverse_keeps_the_normalization_of_the_forward_prompt(reviews) -> None:
     backward = FewShotPrompt(examples=reviews, normalize=["trailing_spaces"]).reverse()
     assert backward.render(output="positive  ") == backward.render(output="positive")
