@@ -30,6 +30,7 @@ from ..generation_types import ChoiceRanking, OptionScore, Usage, continuation_t
 from ..tokenizers.tokenizer import Tokenizer
 from .kv_cache import KVCache, KVPrefix
 from .model import Decoder
+from .prompt_cache import common_prefix_len
 
 __all__ = ["LOGITS_BYTES", "continuation_logprobs", "rank_options"]
 
@@ -137,7 +138,7 @@ def continuation_logprobs(
     with torch.inference_mode(False):  # weights laid out here must stay trainable
         decoder.use_fast_layout()
     start = 0 if kv_prefix is None else kv_prefix.length
-    shared = min(_common_prefix_len(prompts), min(len(p) for p in prompts))
+    shared = min(common_prefix_len(*prompts), min(len(p) for p in prompts))
     width = max(len(c) for c in continuations) - 1  # the last token is never fed
     chunk = max(1, min(len(continuations), LOGITS_BYTES // (4 * config.vocab_size * max(width, 1))))
     cache = KVCache(
@@ -199,12 +200,3 @@ def _score_rest(
         targets = torch.tensor(continuation[1:], dtype=torch.long, device=logprobs.device)
         picked = logprobs[i, positions, targets]
         scores[i].extend(picked.tolist())
-
-
-def _common_prefix_len(sequences: Sequence[Sequence[int]]) -> int:
-    n = 0
-    for column in zip(*sequences, strict=False):  # stops at the shortest
-        if any(t != column[0] for t in column[1:]):
-            break
-        n += 1
-    return n

@@ -25,7 +25,7 @@ import torch
 from .kv_cache import KVCache, KVPrefix
 from .model import Decoder
 
-__all__ = ["Layout", "PromptCache"]
+__all__ = ["Layout", "PromptCache", "common_prefix_len"]
 
 # The cache grows in steps of this many slots, so similar requests reuse one allocation.
 _CACHE_GRANULE = 256
@@ -82,7 +82,7 @@ class PromptCache:
         model, batch = self.model, len(prompts)
         if batch == 1:
             prompt = prompts[0]
-            reused = min(_common_prefix_len(self.token_ids, prompt), len(prompt) - 1)
+            reused = min(common_prefix_len(self.token_ids, prompt), len(prompt) - 1)
             cache = self._ensure(1, len(prompt) + max_tokens, keep=reused)
             self.token_ids = prompt[:reused]
             tokens = torch.tensor([prompt[reused:]], device=model.device)
@@ -92,8 +92,8 @@ class PromptCache:
 
         # The longest prefix common to every prompt is computed once; each prompt keeps at
         # least one token of its own, so every row has a last position to predict from.
-        shared = min(min(len(p) for p in prompts) - 1, _common_prefix_len(*prompts))
-        reused = min(_common_prefix_len(self.token_ids, prompts[0]), shared)
+        shared = min(min(len(p) for p in prompts) - 1, common_prefix_len(*prompts))
+        reused = min(common_prefix_len(self.token_ids, prompts[0]), shared)
         rests = [p[shared:] for p in prompts]
         width = max(len(r) for r in rests)
         cache = self._ensure(batch, shared + width + max_tokens, keep=reused)
@@ -191,7 +191,8 @@ class PromptCache:
         return new
 
 
-def _common_prefix_len(*sequences: Sequence[int]) -> int:
+def common_prefix_len(*sequences: Sequence[int]) -> int:
+    """How many leading tokens every one of ``sequences`` shares."""
     n = 0
     for column in zip(*sequences, strict=False):  # stops at the shortest
         if any(t != column[0] for t in column[1:]):
