@@ -46,7 +46,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,23 +64,31 @@ TOOL_ADAPTER = ROOT / "models" / "smollm2-tool-use" / "tool-use.safetensors"
 FAMILIES = ("tool_arithmetic", "tool_lookup")
 MAX_STEPS = 6
 
-#: SmolLM2 configurations: (label, protocol settings or "auto", constrained, with adapter).
-CONFIGS: dict[str, tuple[ProtocolSettings | str, bool, bool]] = {
-    "text": (ProtocolSettings("text"), True, False),
-    "text+demos (free)": (ProtocolSettings("text", demonstrations=True), False, False),
-    "text+demos": (ProtocolSettings("text", demonstrations=True), True, False),
-    "text+demos+thoughts": (
-        ProtocolSettings("text", demonstrations=True, thoughts=True),
-        True,
-        False,
+
+class Config(NamedTuple):
+    """A SmolLM2 configuration: the protocol (settings, or "auto"), whether turns are
+    constrained, whether the tool-use adapter is loaded, and the agent's tool choice."""
+
+    protocol: ProtocolSettings | str
+    constrain: bool
+    adapter: bool
+    tool_choice: str = "auto"
+
+
+CONFIGS: dict[str, Config] = {
+    "text": Config(ProtocolSettings("text"), True, False),
+    "text+demos (free)": Config(ProtocolSettings("text", demonstrations=True), False, False),
+    "text+demos": Config(ProtocolSettings("text", demonstrations=True), True, False),
+    "text+demos+thoughts": Config(
+        ProtocolSettings("text", demonstrations=True, thoughts=True), True, False
     ),
-    "chat+demos+thoughts": (
-        ProtocolSettings("chat", demonstrations=True, thoughts=True),
-        True,
-        False,
+    "chat+demos+thoughts": Config(
+        ProtocolSettings("chat", demonstrations=True, thoughts=True), True, False
     ),
-    "auto": ("auto", True, False),
-    "auto + tool-use adapter": ("auto", True, True),
+    "auto": Config("auto", True, False),
+    "auto, tool call required": Config("auto", True, False, "required"),
+    "auto + tool-use adapter": Config("auto", True, True),
+    "auto + tool-use adapter, tool call required": Config("auto", True, True, "required"),
 }
 
 
@@ -183,7 +191,7 @@ def compile_seconds(backend: LocalBackend, agent: Agent[Any]) -> float | None:
 def run_problems(
     backend: LocalBackend, problems: list[dict[str, Any]], config: str, verbose: bool
 ) -> Tally:
-    protocol, constrain, _ = CONFIGS[config]
+    protocol, constrain, _, tool_choice = CONFIGS[config]
     tally = Tally()
     for problem in problems:
         agent: Agent[Any] = Agent(
@@ -192,6 +200,7 @@ def run_problems(
             max_steps=MAX_STEPS,
             constrain=constrain,
             protocol=protocol,  # type: ignore[arg-type]
+            tool_choice=tool_choice,  # type: ignore[arg-type]
         )
         if constrain:
             seconds = compile_seconds(backend, agent)
@@ -329,7 +338,7 @@ def smollm2_section(args: argparse.Namespace, previous: str) -> str:
     plain: LocalBackend | None = None
     tuned: LocalBackend | None = None
     for config in args.configs:
-        with_adapter = CONFIGS[config][2]
+        with_adapter = CONFIGS[config].adapter
         if with_adapter and not args.adapter.is_file():
             print(f"skipped {config}: no adapter at {args.adapter}")
             continue
@@ -364,8 +373,9 @@ def smollm2_section(args: argparse.Namespace, previous: str) -> str:
             "*(free)* leaves the turn unconstrained, every other row constrains the whole "
             "turn; *auto* is what `pc.Agent` chooses: for SmolLM2, text+demos with the lookup "
             "keys listed; with the *adapter* (`models/smollm2-tool-use`, "
-            "`pc.load_backend(adapter=...)`), the keys listed and no demonstrations. A compile "
-            "time of 0.00 s: an earlier row compiled the same pattern.",
+            "`pc.load_backend(adapter=...)`), the keys listed and no demonstrations; *tool call "
+            'required*: `pc.Agent(..., tool_choice="required")`, the first turn cannot be '
+            "an answer. A compile time of 0.00 s: an earlier row compiled the same pattern.",
             "",
             "| configuration " + _COLUMNS.format(groups="arithmetic / lookup"),
             "| --- " * 9 + "|",

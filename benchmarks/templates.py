@@ -617,6 +617,7 @@ def current_labels() -> set[str]:
 def save(store: Mapping[str, Result], store_path: Path, out: Path) -> None:
     store = {label: result for label, result in store.items() if label in current_labels()}
     data = {label: result.to_json() for label, result in store.items()}
+    store_path.parent.mkdir(parents=True, exist_ok=True)
     store_path.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
     out.write_text(report(store), encoding="utf-8")
 

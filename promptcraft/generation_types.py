@@ -7,6 +7,7 @@ Plain pydantic, no torch: the local decoder (:mod:`promptcraft.nn`) and every ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -99,6 +100,21 @@ class ChoiceRanking(BaseModel):
     def by(self, rank_by: RankBy) -> dict[str, float]:
         """Each choice's score by ``rank_by``."""
         return {s.option: s.score(rank_by) for s in self.scores}
+
+    def calibrated(self, references: Sequence[ChoiceRanking]) -> ChoiceRanking:
+        """These scores less each choice's mean log-probability in ``references`` (the same
+        choices after content-free prompts): what the prompt's content adds to the model's
+        prior for each choice (contextual calibration, Zhao et al. 2021)."""
+        if not references:
+            return self
+        prior = {
+            s.option: sum(r.by("sum")[s.option] for r in references) / len(references)
+            for s in self.scores
+        }
+        scores = tuple(
+            s.model_copy(update={"logprob": s.logprob - prior[s.option]}) for s in self.scores
+        )
+        return self.model_copy(update={"scores": scores})
 
 
 def continuation_text(option: str, prompt_ends_in_space: bool) -> str:

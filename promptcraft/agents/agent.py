@@ -72,6 +72,7 @@ __all__ = ["Agent"]
 
 OutputT = TypeVar("OutputT")
 ProtocolChoice = Literal["auto", "native", "text", "chat"]
+ToolChoice = Literal["auto", "required"]
 
 
 class Agent(Generic[OutputT]):
@@ -89,7 +90,12 @@ class Agent(Generic[OutputT]):
     - ``trace``: a path to append a JSONL trace to, secrets redacted;
     - ``template``: the text protocol's template (default: the bundled ``tool_protocol``);
     - ``constrain``: on backends that can, constrain each turn of the text and chat
-      protocols to a well-formed call of an offered tool, or an answer.
+      protocols to a well-formed call of an offered tool, or an answer;
+    - ``tool_choice``: ``"auto"`` (the model calls tools or answers) or ``"required"``: the
+      model calls a tool before it may answer (the first turn cannot be an answer; the OpenAI
+      API's ``tool_choice="required"`` on native backends, the turn's grammar on local ones,
+      a correction elsewhere). For tasks the model must not do in its head, such as
+      arithmetic with a calculator.
     """
 
     def __init__(
@@ -107,6 +113,7 @@ class Agent(Generic[OutputT]):
         trace: str | os.PathLike[str] | None = None,
         template: PromptTemplate | None = None,
         constrain: bool = True,
+        tool_choice: ToolChoice = "auto",
     ):
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, not {max_steps}")
@@ -121,6 +128,8 @@ class Agent(Generic[OutputT]):
             raise ValueError(
                 f"protocol must be 'auto', 'native', 'text' or 'chat', not {protocol!r}"
             )
+        if tool_choice not in ("auto", "required"):
+            raise ValueError(f"tool_choice must be 'auto' or 'required', not {tool_choice!r}")
         if not (hasattr(backend, "astream") and hasattr(backend, "capabilities")):
             raise TypeError(
                 f"backend must be a Backend, such as pc.load_backend(...), not {backend!r}"
@@ -140,6 +149,7 @@ class Agent(Generic[OutputT]):
         self.trace = trace
         self.template = template
         self.constrain = constrain
+        self.tool_choice = tool_choice
         # set when the server refused native tools: this agent's later runs skip the attempt
         self._native_refused = False
         # the turn constraint per protocol settings (None: the turn is left free)

@@ -88,7 +88,9 @@ class ChatProtocol(WrittenProtocol):
         return messages
 
     def _turn_pattern(self) -> str:
-        return react_turn_pattern(self.tools, answer=self.answer, thoughts=self.thoughts)
+        return react_turn_pattern(
+            self.tools, answer=self.answer, thoughts=self.thoughts, require_call=self.require_call
+        )
 
     def parse(self, completion: Completion, step: int) -> Turn:
         return read_react_turn(completion.text, f"step_{step}")

@@ -71,7 +71,7 @@ class NativeProtocol(TurnProtocol):
     def options(self) -> dict[str, Any]:
         if not self.tool_schemas:
             return {}
-        return {"tools": self.tool_schemas, "tool_choice": "auto"}
+        return {"tools": self.tool_schemas, "tool_choice": _tool_choice(self.require_call)}
 
     def parse(self, completion: Completion, step: int) -> Turn:
         if completion.tool_calls:
@@ -148,3 +148,7 @@ def _parsed(call: ToolCall) -> ParsedCall:
     except ValueError as exc:
         return ParsedCall(call.id, call.name, None, call.arguments, str(exc))
     return ParsedCall(call.id, call.name, arguments, call.arguments)
+
+
+def _tool_choice(require_call: bool) -> str:
+    return "required" if require_call else "auto"

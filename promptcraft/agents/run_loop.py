@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AgentRun"]
 
+#: The correction for an answer before any tool call under ``tool_choice="required"``.
+CALL_REQUIRED = "call one of the tools before you answer"
+
 
 class AgentRun:
     """One run of an agent: the conversation or protocol steps, the budgets, the trace.
@@ -124,6 +127,8 @@ class AgentRun:
             step.usage = completion.usage
             step.finish_reason = completion.finish_reason
             turn = self.conversation.parse(completion, index)
+            if turn.final is not None and self.conversation.require_call:
+                turn = Turn(malformed=CALL_REQUIRED, thought=turn.thought)
             if turn.calls:
                 async for event in self._run_calls(step, turn, completion):
                     yield event
@@ -156,6 +161,7 @@ class AgentRun:
         """One model call, streamed: its text deltas, then the whole completion."""
         backend = self.agent.backend
         conversation = self.conversation
+        conversation.require_call = self._must_call()
         prompt = conversation.prompt()
         params = conversation.params(self.agent.params)
         options = {**conversation.options(), **self._constraint_option()}
@@ -268,7 +274,7 @@ class AgentRun:
         agent = self.agent
         if not (agent.constrain and agent.backend.capabilities.constrained_decoding):
             return {}
-        key = self.settings
+        key = (self.settings, self.conversation.require_call)
         if key not in agent._constraints:
             pattern = self.conversation.constraint_pattern()
             if (
@@ -279,6 +285,15 @@ class AgentRun:
             agent._constraints[key] = constraint_of(pattern)
         constraint = agent._constraints[key]
         return {"constraint": constraint} if constraint is not None else {}
+
+    def _must_call(self) -> bool:
+        """Whether this turn must call a tool: ``tool_choice="required"`` until a tool has
+        been called once (then the model may answer, as the OpenAI Agents SDK resets its
+        tool choice after a call, so that a run can end)."""
+        agent = self.agent
+        if agent.tool_choice != "required" or not agent.tools:
+            return False
+        return not any(step.tool_calls for step in self.steps)
 
     def _usage(self) -> Usage:
         total = ZERO_USAGE

@@ -183,7 +183,9 @@ class TextProtocol(WrittenProtocol):
         return [Message(role="user", content=text)] if self.as_chat else text
 
     def _turn_pattern(self) -> str:
-        return turn_pattern(self.tools, answer=self.answer, thoughts=self.thoughts)
+        return turn_pattern(
+            self.tools, answer=self.answer, thoughts=self.thoughts, require_call=self.require_call
+        )
 
     def parse(self, completion: Completion, step: int) -> Turn:
         return read_turn(completion.text, f"step_{step}")

@@ -66,31 +66,44 @@ class UnsupportedSchema(ValueError):
 
 
 def turn_pattern(
-    tools: Sequence[Tool], *, answer: str = ANSWER_TEXT, thoughts: bool = False
+    tools: Sequence[Tool],
+    *,
+    answer: str = ANSWER_TEXT,
+    thoughts: bool = False,
+    require_call: bool = False,
 ) -> str:
     """The regular expression one turn matches: an optional thought line (with
-    ``thoughts``), then an action calling one of ``tools`` or an answer matching ``answer``.
-    With no tools only an answer is well-formed. Raises :class:`UnsupportedSchema` when an
-    argument's schema cannot be written as a pattern."""
-    actions = [_action_pattern(tool) for tool in tools]
-    action = "Action: (?:" + "|".join(actions) + ")|" if actions else ""
-    thought = f"(?:{THOUGHT_PREFIX} {TEXT}+\\n)?" if thoughts else ""
-    # "\n?": the tokenizer may write the end of the line and the newline as one token.
-    return f"{thought}(?:{action}Answer: (?:{answer}))" + r"\n?"
+    ``thoughts``), then an action calling one of ``tools`` or an answer matching ``answer``
+    (with ``require_call``, an action only). With no tools only an answer is well-formed.
+    Raises :class:`UnsupportedSchema` when an argument's schema cannot be written as a
+    pattern."""
+    actions = ["Action: " + _action_pattern(tool) for tool in tools]
+    return _turn(actions, f"Answer: (?:{answer})", thoughts=thoughts, require_call=require_call)
 
 
 def react_turn_pattern(
-    tools: Sequence[Tool], *, answer: str = ANSWER_TEXT, thoughts: bool = True
+    tools: Sequence[Tool],
+    *,
+    answer: str = ANSWER_TEXT,
+    thoughts: bool = True,
+    require_call: bool = False,
 ) -> str:
     """The same turn in the ReAct shape of ``templates/react_agent.prompt``: an optional
     thought, then ``Action: NAME`` and ``Action Input: {...}`` on the next line, or
     ``Final Answer: ...``."""
     actions = [
-        re.escape(tool.name) + r"\nAction Input: " + _arguments_pattern(tool) for tool in tools
+        "Action: " + re.escape(tool.name) + r"\nAction Input: " + _arguments_pattern(tool)
+        for tool in tools
     ]
-    action = "Action: (?:" + "|".join(actions) + ")|" if actions else ""
+    answer_branch = f"Final Answer: (?:{answer})"
+    return _turn(actions, answer_branch, thoughts=thoughts, require_call=require_call)
+
+
+def _turn(actions: list[str], answer: str, *, thoughts: bool, require_call: bool) -> str:
+    branches = actions if require_call and actions else [*actions, answer]
     thought = f"(?:{THOUGHT_PREFIX} {TEXT}+\\n)?" if thoughts else ""
-    return f"{thought}(?:{action}Final Answer: (?:{answer}))" + r"\n?"
+    # "\n?": the tokenizer may write the end of the line and the newline as one token.
+    return f"{thought}(?:" + "|".join(branches) + ")" + r"\n?"
 
 
 def _action_pattern(tool: Tool) -> str:

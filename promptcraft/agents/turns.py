@@ -59,6 +59,9 @@ class TurnProtocol(ABC):
     """One run's side of a protocol: it holds the conversation so far."""
 
     name: ProtocolName
+    #: Set by the loop before each turn: the turn must call a tool, not answer (the agent's
+    #: ``tool_choice="required"``, until a tool has been called).
+    require_call: bool = False
 
     @abstractmethod
     def prompt(self) -> str | list[Message]:

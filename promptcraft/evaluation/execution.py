@@ -40,6 +40,7 @@ from ..prompts.specs import OutputSpec
 from ..structured.batch import StructuredJob, generate_structured_batch
 from ..structured.constraints import Constraint, JsonSchema, constraint_from_output
 from ..structured.generate import agenerate_structured_result, generate_structured_result
+from ..structured.ranking import ChoiceRanker
 from ..structured.session import StructuredResult
 from .response_cache import CachedCompletion
 
@@ -57,6 +58,8 @@ class PendingRequest(BaseModel):
     messages: list[Message] | None = None
     params: dict[str, Any]
     output: OutputSpec | None = None
+    #: calibrated choices: the prompt with content-free inputs, as ``run()`` scores them
+    calibration: tuple[str | list[Message], ...] = ()
 
 
 Done = Callable[[PendingRequest, CachedCompletion | BaseException], None]
@@ -149,7 +152,7 @@ def _run_structured_batched(
         return
     constraints = [_constraint(r) for r in requests]
     jobs = [
-        StructuredJob(prompt=_prompt_of(r), schema=c, params=r.params)
+        StructuredJob(prompt=_prompt_of(r), schema=c, params=r.params, calibration=r.calibration)
         for r, c in zip(requests, constraints, strict=True)
     ]
 
@@ -198,9 +201,7 @@ def _answer(backend: Backend, request: PendingRequest) -> CachedCompletion:
     start = time.perf_counter()
     if request.output is not None:
         constraint = _constraint(request)
-        result = generate_structured_result(
-            backend, _prompt_of(request), constraint, params=request.params
-        )
+        result = _structured(backend, request, constraint)
         return _parsed(constraint, result, time.perf_counter() - start)
     if request.messages is not None:
         completion = backend.chat(request.messages, request.params)
@@ -215,9 +216,12 @@ async def _aanswer(backend: Backend, request: PendingRequest) -> CachedCompletio
     start = time.perf_counter()
     if request.output is not None:
         constraint = _constraint(request)
-        result = await agenerate_structured_result(
-            backend, _prompt_of(request), constraint, params=request.params
-        )
+        if _calibrated(backend, request):  # ranked on the local model: blocking work
+            result = await asyncio.to_thread(_structured, backend, request, constraint)
+        else:
+            result = await agenerate_structured_result(
+                backend, _prompt_of(request), constraint, params=request.params
+            )
         return _parsed(constraint, result, time.perf_counter() - start)
     if request.messages is not None:
         completion = await backend.achat(request.messages, request.params)
@@ -225,6 +229,27 @@ async def _aanswer(backend: Backend, request: PendingRequest) -> CachedCompletio
         assert request.text is not None
         completion = await backend.agenerate(request.text, request.params)
     return _cached(completion, time.perf_counter() - start)
+
+
+def _structured(
+    backend: Backend, request: PendingRequest, constraint: Constraint
+) -> StructuredResult[Any]:
+    """One structured request, with its calibration prompts when it has them."""
+    if not _calibrated(backend, request):
+        return generate_structured_result(
+            backend, _prompt_of(request), constraint, params=request.params
+        )
+    job = StructuredJob(_prompt_of(request), constraint, request.params, request.calibration)
+    (outcome,) = generate_structured_batch(backend, [job], batch_size=1)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def _calibrated(backend: Backend, request: PendingRequest) -> bool:
+    """Whether the request ranks calibrated choices (a backend that cannot rank generates
+    the answer instead, and has no use for the content-free prompts)."""
+    return bool(request.calibration) and isinstance(backend, ChoiceRanker)
 
 
 def _constraint(request: PendingRequest) -> Constraint:

@@ -10,14 +10,17 @@ the rest to the backends (see :mod:`.execution`), with a progress bar.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.base import Backend
 from ..backends.requests import merge_params
 from ..errors import MissingInputError, PromptError
+from ..prompts.messages import Message
+from ..prompts.specs import OutputSpec
 from ..prompts.template import PromptTemplate
+from ..structured.session import content_free_prompts
 from .dataset import DataRow
 from .execution import PendingRequest, run_requests
 from .response_cache import CachedCompletion, ResponseCache, backend_identity, request_key
@@ -80,12 +83,13 @@ def plan_variant(
     tokenizer = getattr(backend, "tokenizer", None)
     # A template with output: is answered as run() answers it (constrained, ranked or
     # parsed), so its requests differ from the same prompt's free text.
-    output = template.output if template.output.type != "text" else None
-    output_key = None if output is None else output.model_dump(mode="json", by_alias=True)
+    declared = template.output.type != "text"
     for row in rows:
         inputs = _template_inputs(template, variant.template_name, row)
         try:
             rendered = template.render_prompt(inputs, tokenizer=tokenizer)
+            output = template.output_for(inputs) if declared else None
+            calibration = _calibration(template, output, inputs, tokenizer)
         except MissingInputError as exc:
             raise row.error(
                 f"template {variant.template_name!r} needs input {exc.variable!r}, which the row "
@@ -97,6 +101,7 @@ def plan_variant(
                     Slot(variant, row, r, inputs, error=str(exc), error_stage="render")
                 )
             continue
+        output_key = None if output is None else output.model_dump(mode="json", by_alias=True)
         prompt: str | list[dict[str, Any]]
         if rendered.messages is not None:
             prompt = [m.model_dump(mode="json", exclude_none=True) for m in rendered.messages]
@@ -119,8 +124,18 @@ def plan_variant(
                         messages=rendered.messages,
                         params=call,
                         output=output,
+                        calibration=calibration,
                     ),
                 )
+
+
+def _calibration(
+    template: PromptTemplate, output: OutputSpec | None, inputs: Mapping[str, Any], tokenizer: Any
+) -> tuple[str | list[Message], ...]:
+    """The content-free prompts of calibrated choices (as ``run()`` scores them), else ()."""
+    if output is None or not output.calibrate:
+        return ()
+    return content_free_prompts(template, inputs, tokenizer)
 
 
 def _template_inputs(template: PromptTemplate, name: str, row: DataRow) -> dict[str, Any]:

@@ -129,6 +129,12 @@ class PromptTemplate:
             examples = _example_list(examples)
         except (ValidationError, ValueError) as exc:
             self._fail(describe_error(exc))
+        for name in self.output.input_names:
+            if self.inputs and name not in self.inputs:
+                self._fail(
+                    f"output: reads input {name!r}, which is not declared (inputs: "
+                    f"{', '.join(self.inputs)})"
+                )
         self.select: SelectSpec | ExampleSelector = spec if spec is not None else select  # type: ignore[assignment]
         self.samples: tuple[dict[str, Any], ...] = tuple(dict(s) for s in samples)
 
@@ -236,6 +242,14 @@ class PromptTemplate:
         if self.normalize:
             text = normalize_text(text, self.normalize)
         return RenderedPrompt(kind=self.kind, text=text, params=params)
+
+    def output_for(self, inputs: Mapping[str, Any]) -> OutputSpec:
+        """The declared output for a call with ``inputs``: ``choices_from`` and
+        ``copy_from`` resolved from the named inputs (their defaults when not given)."""
+        if not self.output.input_names:
+            return self.output
+        values = self._validator(inputs) if self._validator is not None else dict(inputs)
+        return self.output.for_inputs(values)
 
     def select_examples(
         self, inputs: Mapping[str, Any], *, tokenizer: str | Tokenizer | Any = None

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..errors import BadRequestError, ContextLengthError, StructuredOutputError
 from ..prompts.messages import Message
 from .ranking import ChoiceRanker
-from .session import SchemaLike, StructuredResult, StructuredSession
+from .session import SchemaLike, StructuredResult, StructuredSession, reference_rankings
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
@@ -49,6 +49,8 @@ class StructuredJob(NamedTuple):
     prompt: str | MessagesLike
     schema: SchemaLike
     params: Mapping[str, Any]
+    #: calibrated choices: the prompt's content-free versions (``content_free_prompts``)
+    calibration: Sequence[str | list[Message]] = ()
 
 
 def generate_structured_batch(
@@ -74,7 +76,7 @@ def generate_structured_batch(
     for index, job in enumerate(jobs):
         try:
             sessions[index] = StructuredSession(
-                backend, job.prompt, job.schema, None, retries, job.params, {}
+                backend, job.prompt, job.schema, None, retries, job.params, {}, job.calibration
             )
         except Exception as exc:
             finish(index, exc)
@@ -121,7 +123,8 @@ def _rank(
                 continue
             share = (time.perf_counter() - began) / len(chunk)
             for i, ranking in zip(chunk, rankings, strict=True):
-                sessions[i].record_ranking(ranking)
+                references = reference_rankings(backend, sessions[i].calibration, options)
+                sessions[i].record_ranking(ranking, references)
                 seconds[i] += share
                 finish(i, sessions[i].result())
 

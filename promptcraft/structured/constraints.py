@@ -33,8 +33,9 @@ from pydantic import BaseModel, ValidationError
 from ..errors import ConstraintError
 from ..prompts.specs import ChoiceMode, OutputSpec, RankBy
 from .outline import OutlineLevel, schema_outline
-from .pattern_atoms import strip_anchors
+from .pattern_atoms import literal, strip_anchors
 from .schema_checks import check_satisfiable, model_schema
+from .spans import DEFAULT_SPAN_WORDS, copy_strings, is_span_pattern
 
 __all__ = [
     "DEFAULT_RANK_BY",
@@ -54,9 +55,6 @@ __all__ = [
 #: Whitespace allowed between JSON tokens: at most one space. Flexible whitespace
 #: (``[ \\t\\n\\r]*``) lets a small model emit blanks until it runs out of tokens.
 JSON_WHITESPACE = r"[ ]?"
-
-# Characters with a meaning in a regular expression; a literal escapes them.
-_REGEX_META = frozenset("\\.+*?()|[]{}^$-&~#")
 
 
 class Constraint(ABC):
@@ -113,7 +111,8 @@ DEFAULT_RANK_BY: RankBy = "sum"
 class Choices(Constraint):
     """The output is exactly one of ``options``. ``mode``: ``"generate"`` decodes it;
     ``"rank"`` scores every option by the model's probability (``rank_by``: ``"sum"`` or
-    ``"mean"`` of its tokens' log-probabilities) and picks the best."""
+    ``"mean"`` of its tokens' log-probabilities) and picks the best; with ``calibrate``, each
+    score less the same option's score on content-free inputs (see :mod:`.ranking`)."""
 
     kind = "choices"
 
@@ -123,6 +122,7 @@ class Choices(Constraint):
         *,
         mode: ChoiceMode = "generate",
         rank_by: RankBy | None = None,
+        calibrate: bool = False,
     ):
         if mode not in get_args(ChoiceMode):
             raise ConstraintError(
@@ -137,8 +137,14 @@ class Choices(Constraint):
                 "rank_by applies to mode='rank' only; add mode='rank', or drop rank_by",
                 kind=self.kind,
             )
+        if calibrate and mode != "rank":
+            raise ConstraintError(
+                "calibrate applies to mode='rank' only; add mode='rank', or drop calibrate",
+                kind=self.kind,
+            )
         self.mode: ChoiceMode = mode
         self.rank_by: RankBy = rank_by or DEFAULT_RANK_BY
+        self.calibrate = calibrate
         if isinstance(options, str):
             raise ConstraintError(
                 f"choices takes a list of strings, not the string {options!r}", kind=self.kind
@@ -154,7 +160,7 @@ class Choices(Constraint):
         if len(set(values)) != len(values):
             raise ConstraintError(f"choices repeat an option: {list(values)}", kind=self.kind)
         self.options = values
-        self._pattern = "(" + "|".join(_literal(option) for option in values) + ")"
+        self._pattern = "(" + "|".join(literal(option) for option in values) + ")"
 
     @property
     def pattern(self) -> str:
@@ -185,18 +191,23 @@ class Choices(Constraint):
 
     def __repr__(self) -> str:
         if self.mode == "rank":
-            return f"Choices({list(self.options)!r}, mode='rank', rank_by={self.rank_by!r})"
+            calibrated = ", calibrate=True" if self.calibrate else ""
+            return (
+                f"Choices({list(self.options)!r}, mode='rank', rank_by={self.rank_by!r}"
+                f"{calibrated})"
+            )
         return f"Choices({list(self.options)!r})"
 
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, Choices)
             and other.options == self.options
-            and (other.mode, other.rank_by) == (self.mode, self.rank_by)
+            and (other.mode, other.rank_by, other.calibrate)
+            == (self.mode, self.rank_by, self.calibrate)
         )
 
     def __hash__(self) -> int:
-        return hash((self.options, self.mode, self.rank_by))
+        return hash((self.options, self.mode, self.rank_by, self.calibrate))
 
 
 class Regex(Constraint):
@@ -256,6 +267,8 @@ class JsonSchema(Constraint):
         schema: Mapping[str, Any] | type[BaseModel],
         *,
         whitespace: str = JSON_WHITESPACE,
+        copy_from: str | None = None,
+        max_words: int | None = DEFAULT_SPAN_WORDS,
     ):
         self.model: type[BaseModel] | None = None
         if isinstance(schema, type) and issubclass(schema, BaseModel):
@@ -269,6 +282,9 @@ class JsonSchema(Constraint):
                 f"not {type(schema).__name__}",
                 kind=self.kind,
             )
+        self.copy_from = copy_from
+        if copy_from is not None:
+            self.schema = copy_strings(self.schema, copy_from, max_words=max_words)
         self.whitespace = whitespace
         self._validator = _schema_validator(self.schema)
         check_satisfiable(self.schema, self._validator)
@@ -295,17 +311,28 @@ class JsonSchema(Constraint):
 
     def parse(self, text: str) -> Any:
         value = _decode_json(text)
+        if self.model is None or self.copy_from is not None:
+            # a model does not know the copied spans: the schema checks them (a remote
+            # backend may not have enforced its patterns)
+            problems = sorted(self._validator.iter_errors(value), key=lambda e: list(e.path))
+            if problems:
+                raise ValueError(
+                    "; ".join(
+                        f"{_json_path(p.absolute_path)}: {self._problem(p)}" for p in problems[:5]
+                    )
+                )
         if self.model is not None:
             try:
                 return self.model.model_validate(value)
             except ValidationError as exc:
                 raise ValueError(_describe_validation(exc)) from None
-        problems = sorted(self._validator.iter_errors(value), key=lambda e: list(e.path))
-        if problems:
-            raise ValueError(
-                "; ".join(f"{_json_path(p.absolute_path)}: {p.message}" for p in problems[:5])
-            )
         return value
+
+    def _problem(self, error: Any) -> str:
+        # a copied span's pattern is too long to show: say what it means
+        if error.validator == "pattern" and is_span_pattern(str(error.validator_value)):
+            return f"{error.instance!r} is not words copied from the text"
+        return str(error.message)
 
     def instructions(self, level: OutlineLevel = "full") -> str:
         """The shape of the value, compactly (:func:`~.outline.schema_outline`): the
@@ -319,7 +346,11 @@ class JsonSchema(Constraint):
 
 
 def choices(
-    options: Iterable[str], *, mode: ChoiceMode = "generate", rank_by: RankBy | None = None
+    options: Iterable[str],
+    *,
+    mode: ChoiceMode = "generate",
+    rank_by: RankBy | None = None,
+    calibrate: bool = False,
 ) -> Choices:
     """The output is exactly one of ``options``: ``choices(["positive", "negative"])``.
 
@@ -327,8 +358,14 @@ def choices(
     of generating (one forward pass over the shared prompt, on a local model); ``rank_by``
     is ``"sum"`` (the default) or ``"mean"`` of the option's token log-probabilities. A
     backend that cannot score (a remote server) generates the answer instead, with a
-    warning."""
-    return Choices(options, mode=mode, rank_by=rank_by)
+    warning.
+
+    ``calibrate=True`` (with ``mode="rank"`` and a template prompt) removes the model's
+    prior for each label, as in "Calibrate Before Use" (Zhao et al., 2021): the template is
+    also scored with its text inputs replaced by content-free ones (``N/A``, ``[MASK]``,
+    empty), and each option's mean score there is subtracted. A small model that never
+    answers ``neutral``, because the word is unlikely after any text, then can."""
+    return Choices(options, mode=mode, rank_by=rank_by, calibrate=calibrate)
 
 
 def regex(pattern: str) -> Regex:
@@ -338,12 +375,20 @@ def regex(pattern: str) -> Regex:
 
 
 def json_schema(
-    schema: Mapping[str, Any] | type[BaseModel], *, whitespace: str = JSON_WHITESPACE
+    schema: Mapping[str, Any] | type[BaseModel],
+    *,
+    whitespace: str = JSON_WHITESPACE,
+    copy_from: str | None = None,
+    max_words: int | None = DEFAULT_SPAN_WORDS,
 ) -> JsonSchema:
     """The output is JSON valid under ``schema``: a pydantic model class or a JSON schema
     dict. ``whitespace`` is the regex allowed between JSON tokens (default: one optional
-    space). An invalid or unsupported schema raises :class:`ConstraintError` here."""
-    return JsonSchema(schema, whitespace=whitespace)
+    space). An invalid or unsupported schema raises :class:`ConstraintError` here.
+
+    ``copy_from``: a text every plain string field is copied from, as a run of its whole
+    words (:mod:`.spans`), for extraction: ``json_schema(Person, copy_from=text)``;
+    ``max_words`` bounds each run (12 words by default; ``None`` for any length)."""
+    return JsonSchema(schema, whitespace=whitespace, copy_from=copy_from, max_words=max_words)
 
 
 def as_constraint(spec: Any) -> Constraint:
@@ -368,7 +413,9 @@ def constraint_from_output(output: OutputSpec) -> Constraint | None:
     """The constraint a template's ``output:`` declares (``None`` for free text)."""
     if output.type == "choices":
         assert output.choices is not None
-        return Choices(output.choices, mode=output.mode, rank_by=output.rank_by)
+        return Choices(
+            output.choices, mode=output.mode, rank_by=output.rank_by, calibrate=output.calibrate
+        )
     if output.type == "regex":
         assert output.pattern is not None
         return Regex(output.pattern)
@@ -411,10 +458,6 @@ _JSON_OBJECT = {
 
 
 # --- helpers of the constraints ----------------------------------------------------------------
-
-
-def _literal(text: str) -> str:
-    return "".join("\\" + c if c in _REGEX_META else c for c in text)
 
 
 def _plain_json(schema: Mapping[str, Any]) -> dict[str, Any]:

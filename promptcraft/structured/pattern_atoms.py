@@ -18,13 +18,16 @@ import regex as regex_engine
 
 from ..regex_scan import class_end, escape_end
 
-__all__ = ["Piece", "can_match_char", "expanded_size", "scan", "strip_anchors"]
+__all__ = ["Piece", "can_match_char", "expanded_size", "literal", "scan", "strip_anchors"]
 
 _COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 # Escapes that match one of many characters; every other escape is one literal character
 # (``\.``, ``\n``, ``\x41``, ``\u00e9``) or an assertion.
 _CLASS_ESCAPES = frozenset("dDwWsSpP")
 _ASSERTION_ESCAPES = frozenset("bBAzZ<>")
+# Characters with a meaning in a regular expression (Rust's dialect included); a literal
+# escapes them.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$-&~#")
 
 
 class Piece(NamedTuple):
@@ -38,6 +41,11 @@ class Piece(NamedTuple):
     text: str
     low: int = 0
     high: int | None = 0
+
+
+def literal(text: str) -> str:
+    """``text`` as a pattern that matches exactly it."""
+    return "".join("\\" + c if c in _REGEX_META else c for c in text)
 
 
 def scan(pattern: str) -> Iterator[Piece]:

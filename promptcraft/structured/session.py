@@ -23,12 +23,14 @@ a ``max_tokens`` the caller did not set to the room the server reports, before g
 from __future__ import annotations
 
 import warnings
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import BadRequestError, ContextLengthError, StructuredOutputError
+from ..errors import BadRequestError, ConstraintError, ContextLengthError, StructuredOutputError
 from ..generation_types import Usage
 from ..prompts.messages import Message
 from .constraints import Choices, Constraint, JsonSchema, as_constraint, constraint_from_output
@@ -95,6 +97,7 @@ class StructuredSession:
         retries: int,
         params: ParamsLike,
         overrides: Mapping[str, Any],
+        calibration: Sequence[str | list[Message]] = (),
     ):
         from ..backends.requests import coerce_messages, merge_params
         from ..prompts.template import PromptTemplate
@@ -103,12 +106,17 @@ class StructuredSession:
             raise ValueError(f"retries must be 0 or more, not {retries}")
         base: dict[str, Any] = {}
         target: str | MessagesLike
+        #: the prompts with content-free inputs, for calibrated choices
+        self.calibration: tuple[str | list[Message], ...] = tuple(calibration)
         if isinstance(prompt, PromptTemplate):
             if schema is None and prompt.output.type != "text":
-                schema = constraint_from_output(prompt.output)
+                schema = constraint_from_output(prompt.output_for(inputs or {}))
             rendered = prompt.render_prompt(inputs or {}, tokenizer=backend.tokenizer)
             base = dict(rendered.params)
-            target = rendered.messages if rendered.messages is not None else rendered.text or ""
+            target = _target(rendered)
+            constraint = as_constraint(schema) if schema is not None else None
+            if isinstance(constraint, Choices) and constraint.calibrate:
+                self.calibration = content_free_prompts(prompt, inputs or {}, backend.tokenizer)
         elif inputs:
             raise TypeError("inputs= is for templates; format a text prompt yourself")
         else:
@@ -126,6 +134,13 @@ class StructuredSession:
         self.options = {k: v for k, v in overrides.items() if k in _REQUEST_KEYS}
         self.retries = retries
         self.strategy: Strategy = _strategy(backend, self.constraint)
+        calibrated = isinstance(self.constraint, Choices) and self.constraint.calibrate
+        if self.strategy == "ranked" and calibrated and not self.calibration:
+            raise ConstraintError(
+                "calibrate=True needs a template prompt: the choices are calibrated on the "
+                "template with its text inputs replaced by content-free ones",
+                kind="choices",
+            )
         self.text: str | None = target if isinstance(target, str) else None
         self.messages: list[Message] | None = (
             None if isinstance(target, str) else coerce_messages(target)
@@ -155,10 +170,12 @@ class StructuredSession:
         return self.constraint.options
 
     def rank(self) -> None:
-        """Score the choices after the prompt on the backend, and take the best."""
+        """Score the choices after the prompt on the backend (and after the content-free
+        prompts, when calibrated), and take the best."""
         assert isinstance(self.backend, ChoiceRanker)
-        (ranking,) = self.backend.rank_choices([self.prompt], self.options_to_rank)
-        self.record_ranking(ranking)
+        options = self.options_to_rank
+        (ranking,) = self.backend.rank_choices([self.prompt], options)
+        self.record_ranking(ranking, reference_rankings(self.backend, self.calibration, options))
 
     def next_call(self) -> Call:
         """What to send next: the prompt (with the instructions and the feedback so far) and
@@ -199,9 +216,13 @@ class StructuredSession:
         self.attempts.append(Attempt(text=text, error=None, usage=completion.usage))
         return True
 
-    def record_ranking(self, ranking: ChoiceRanking) -> None:
-        """Take the best choice of a ranked call."""
+    def record_ranking(
+        self, ranking: ChoiceRanking, references: Sequence[ChoiceRanking] = ()
+    ) -> None:
+        """Take the best choice of a ranked call; ``references``: the rankings of the
+        content-free prompts (:attr:`calibration`), when calibrated."""
         assert isinstance(self.constraint, Choices)
+        ranking = ranking.calibrated(references)
         self.ranking = ranking
         self.output = ranking.best(self.constraint.rank_by)
         self.attempts.append(Attempt(text=self.output, error=None, usage=ranking.usage))
@@ -369,3 +390,54 @@ def total_usage(usages: Any) -> Usage:
         completion += usage.completion_tokens
         cached += usage.cached_prompt_tokens
     return Usage(prompt_tokens=prompt, completion_tokens=completion, cached_prompt_tokens=cached)
+
+
+#: Content-free inputs (Zhao et al., 2021): the model's prior for each choice is its mean
+#: score after these.
+CONTENT_FREE = ("N/A", "[MASK]", "")
+
+
+_REFERENCES: weakref.WeakKeyDictionary[Any, OrderedDict[str, list[ChoiceRanking]]] = (
+    weakref.WeakKeyDictionary()
+)
+_REFERENCES_KEPT = 32  # content-free sets per backend (one per template and label set)
+
+
+def reference_rankings(
+    backend: ChoiceRanker, prompts: Sequence[str | list[Message]], options: Sequence[str]
+) -> list[ChoiceRanking]:
+    """The rankings of ``options`` after the content-free ``prompts``, scored once per
+    backend, prompts and options: every row of a calibrated template shares them."""
+    if not prompts:
+        return []
+    kept = _REFERENCES.setdefault(backend, OrderedDict())
+    key = repr((list(prompts), list(options)))
+    if key not in kept:
+        kept[key] = backend.rank_choices(list(prompts), options)
+        while len(kept) > _REFERENCES_KEPT:
+            kept.popitem(last=False)
+    kept.move_to_end(key)
+    return kept[key]
+
+
+def _target(rendered: Any) -> str | list[Message]:
+    return rendered.messages if rendered.messages is not None else rendered.text or ""
+
+
+def content_free_prompts(
+    template: PromptTemplate, inputs: Mapping[str, Any], tokenizer: Any = None
+) -> tuple[str | list[Message], ...]:
+    """``template`` rendered with each text input of ``inputs`` content-free (the others as
+    given): the prompts calibrated choices subtract the scores of."""
+    texts = [name for name, value in inputs.items() if isinstance(value, str)]
+    if not texts:
+        raise ConstraintError(
+            f"calibrate=True needs a text input to replace; template {template.name!r} got none",
+            kind="choices",
+        )
+    return tuple(
+        _target(
+            template.render_prompt({**inputs, **dict.fromkeys(texts, blank)}, tokenizer=tokenizer)
+        )
+        for blank in CONTENT_FREE
+    )

@@ -151,3 +151,17 @@ def test_agent_refuses_two_tools_with_one_name() -> None:
 def test_agent_refuses_an_empty_task() -> None:
     with pytest.raises(ValueError, match="non-empty string"):
         Agent(ScriptedBackend([]), tools=[calculator]).run("  ")
+
+
+def test_tool_choice_required_sends_an_early_answer_back_as_a_correction() -> None:
+    replies = ["Answer: 42", action("calculator", expression="6*7"), "Answer: 42"]
+    backend = ScriptedBackend(replies)
+    result = Agent(backend, tools=[calculator], tool_choice="required").run("6 times 7?")
+    assert result.output == "42"
+    assert result.steps[0].feedback == "error: call one of the tools before you answer"
+    assert result.steps[1].tool_calls[0].name == "calculator"
+
+
+def test_tool_choice_is_auto_or_required() -> None:
+    with pytest.raises(ValueError, match="tool_choice must be 'auto' or 'required'"):
+        Agent(ScriptedBackend([]), tools=[calculator], tool_choice="any")  # type: ignore[arg-type]

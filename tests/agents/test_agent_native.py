@@ -148,3 +148,10 @@ def test_unknown_native_tool_is_an_observation() -> None:
     content = result.steps[0].tool_results[0].content
     assert content == "error: unknown tool 'search'; use one of: calculator"
     assert json.loads(json.dumps(result.model_dump()))["output"] == "fine"
+
+
+def test_tool_choice_required_asks_the_api_for_a_call_until_one_is_made() -> None:
+    call = tool_call("calculator", expression="6*7")
+    backend = ScriptedBackend([call, "42"], native_tool_calls=True)
+    Agent(backend, tools=[calculator], tool_choice="required").run("6 times 7?")
+    assert [r.tool_choice for r in backend.requests] == ["required", "auto"]

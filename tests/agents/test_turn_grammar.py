@@ -144,3 +144,11 @@ def test_the_turn_constraint_compiles_quickly_on_smollm2s_vocabulary(
     seconds = time.perf_counter() - start
     assert seconds < 5, f"compiling the turn took {seconds:.1f} s"
     assert automaton.num_transitions < MAX_ESTIMATED_TRANSITIONS // 10
+
+
+def test_a_required_call_leaves_no_answer_in_the_turn() -> None:
+    pattern = turn_pattern(TOOLS, require_call=True, thoughts=True)
+    assert matches(action("calculator", expression="6*7"), pattern)
+    assert matches("Thought: multiply.\n" + action("calculator", expression="6*7"), pattern)
+    assert not matches("Answer: 42", pattern)
+    assert not matches("Final Answer: 42", react_turn_pattern(TOOLS, require_call=True))

@@ -28,6 +28,7 @@ OUTPUTS: dict[str, Any] = {
     "choices": {"choices": ["spam", "ham"]},
     "rank_mean": {"choices": ["spam", "ham", "not sure"], "mode": "rank"},
     "rank_sum": {"choices": ["spam", "ham", "not sure"], "mode": "rank", "rank_by": "sum"},
+    "rank_calibrated": {"choices": ["spam", "ham", "not sure"], "mode": "rank", "calibrate": True},
     "regex": {"regex": "[0-9]{2}:[0-9]{2}"},
     "json": {
         "schema": {
@@ -74,6 +75,26 @@ def test_evaluate_outputs_are_what_run_returns(local_backend: LocalBackend, kind
         outputs = [json.loads(text) for text in outputs]
     assert outputs == ran
     assert all(item.error is None for item in report.items)
+
+
+def test_choices_from_an_input_are_evaluated_as_run_answers_them(
+    local_backend: LocalBackend,
+) -> None:
+    template = PromptTemplate(
+        "Text: {{ text }}\nLabel ({{ labels|join('/') }}):",
+        name="labels",
+        inputs={"text": "str", "labels": {"type": "list[str]", "default": ["spam", "ham"]}},
+        output={"choices_from": "labels", "mode": "rank", "calibrate": True},
+    )
+    rows = [
+        {**row, "labels": ["junk", "fine", "unsure"]} if i % 2 else row
+        for i, row in enumerate(ROWS)
+    ]
+    report = evaluate(template, data=rows, backend=local_backend, batch_size=4, progress=False)
+    inputs = [{k: v for k, v in row.items() if k != "expected"} for row in rows]
+    ran = [template.run(local_backend, **row) for row in inputs]
+    assert [item.output for item in report.items] == ran
+    assert ran[0] in ("spam", "ham") and ran[1] in ("junk", "fine", "unsure")
 
 
 def test_ranked_choices_share_one_ranking_call(local_backend: LocalBackend) -> None:

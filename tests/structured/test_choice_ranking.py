@@ -12,7 +12,12 @@ import torch
 from promptcraft.backends import LocalBackend
 from promptcraft.backends.requests import coerce_messages
 from promptcraft.backends.testing import ScriptedBackend
-from promptcraft.errors import ConstraintError, ContextLengthError, TemplateSyntaxError
+from promptcraft.errors import (
+    ConstraintError,
+    ContextLengthError,
+    InputValidationError,
+    TemplateSyntaxError,
+)
 from promptcraft.generation_types import Usage, continuation_text
 from promptcraft.nn.continuation_scoring import continuation_logprobs
 from promptcraft.nn.kv_cache import KVPrefix
@@ -208,3 +213,73 @@ def test_rank_by_without_mode_rank_fails_at_load(tmp_path: Path) -> None:
 def test_mode_on_a_regex_output_fails_at_load(tmp_path: Path) -> None:
     with pytest.raises(TemplateSyntaxError, match="apply to choices only"):
         load_prompt(_rank_template(tmp_path, "output: {regex: '[a-z]+', mode: rank}"))
+
+
+def test_calibration_subtracts_each_choices_mean_content_free_score() -> None:
+    usage = Usage(prompt_tokens=1, completion_tokens=0, total_tokens=1)
+
+    def ranking(spam: float, ham: float) -> ChoiceRanking:
+        scores = (OptionScore(option="spam", logprob=spam, tokens=1),)
+        scores += (OptionScore(option="ham", logprob=ham, tokens=1),)
+        return ChoiceRanking(scores=scores, usage=usage)
+
+    raw = ranking(-1.0, -2.0)
+    assert raw.best("sum") == "spam"
+    calibrated = raw.calibrated([ranking(-0.5, -4.0), ranking(-1.5, -4.0)])
+    assert calibrated.by("sum") == {"spam": 0.0, "ham": 2.0}
+    assert calibrated.best("sum") == "ham"
+
+
+def test_a_calibrated_template_scores_its_inputs_against_content_free_ones(
+    bundled: LocalBackend, tmp_path: Path
+) -> None:
+    spec = "output: {choices: [spam, ham], mode: rank, calibrate: true}"
+    template = load_prompt(_rank_template(tmp_path, spec))
+    (ranking,) = bundled.rank_choices(["Text: Win now\nLabel:"], ["spam", "ham"])
+    blanks = [f"Text: {blank}\nLabel:" for blank in ("N/A", "[MASK]", "")]
+    expected = ranking.calibrated(bundled.rank_choices(blanks, ["spam", "ham"]))
+    result = generate_structured_result(bundled, template, inputs={"text": "Win now"})
+    assert result.ranking == expected
+    assert result.output == expected.best("sum")
+    assert template.run(bundled, text="Win now") == result.output
+
+
+def test_calibrate_needs_a_template_and_rank_mode(bundled: LocalBackend, tmp_path: Path) -> None:
+    with pytest.raises(ConstraintError, match="calibrate applies to mode='rank' only"):
+        choices(["a", "b"], calibrate=True)
+    with pytest.raises(ConstraintError, match="needs a template prompt"):
+        generate_structured(bundled, "Label:", choices(["a", "b"], mode="rank", calibrate=True))
+    with pytest.raises(TemplateSyntaxError, match="calibrate applies to mode: rank"):
+        load_prompt(_rank_template(tmp_path, "output: {choices: [a, b], calibrate: true}"))
+
+
+def _labels_template(tmp_path: Path, output: str, inputs: str = "") -> Path:
+    path = tmp_path / "labels.prompt"
+    declared = inputs or "  text: str\n  labels: {type: 'list[str]', default: [spam, ham]}\n"
+    path.write_text(
+        f"---\nname: labels\ninputs:\n{declared}{output}\n---\nText: {{{{ text }}}}\nLabel:",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_choices_from_takes_the_choices_from_an_input(
+    bundled: LocalBackend, tmp_path: Path
+) -> None:
+    template = load_prompt(_labels_template(tmp_path, "output: {choices_from: labels}"))
+    assert template.run(bundled, text="Win now") in ("spam", "ham")  # the default
+    assert template.run(bundled, text="Win now", labels=["junk", "fine"]) in ("junk", "fine")
+
+
+def test_choices_from_must_name_a_declared_input(tmp_path: Path) -> None:
+    with pytest.raises(TemplateSyntaxError, match="reads input 'tags', which is not declared"):
+        load_prompt(_labels_template(tmp_path, "output: {choices_from: tags}"))
+
+
+def test_choices_from_an_input_that_is_not_a_list_of_labels_is_refused(
+    bundled: LocalBackend, tmp_path: Path
+) -> None:
+    declared = "  text: str\n  labels: {type: 'list[str]', default: []}\n"
+    template = load_prompt(_labels_template(tmp_path, "output: {choices_from: labels}", declared))
+    with pytest.raises(InputValidationError, match="must be a list of non-empty strings"):
+        template.run(bundled, text="hi", labels=["a", ""])
