@@ -344,11 +344,13 @@ def smollm2_section(args: argparse.Namespace, previous: str) -> str:
             continue
         if with_adapter:
             if tuned is None:
-                tuned = _local(load_backend("smollm2", adapter=str(args.adapter)))
+                tuned = _local(
+                    load_backend("smollm2", adapter=str(args.adapter), threads=args.threads)
+                )
             backend = tuned
         else:
             if plain is None:
-                plain = _local(load_backend("smollm2"))
+                plain = _local(load_backend("smollm2", threads=args.threads))
             backend = plain
         print(f"SmolLM2, {config}: {len(problems)} problems", flush=True)
         tally = run_problems(backend, problems, config, args.verbose)
@@ -386,7 +388,7 @@ def smollm2_section(args: argparse.Namespace, previous: str) -> str:
 
 
 def pc_tiny_section(args: argparse.Namespace) -> str:
-    backend = load_backend("pc-tiny")
+    backend = load_backend("pc-tiny", threads=args.threads)
     assert isinstance(backend, LocalBackend)
     rows = []
     for wording in args.wording:

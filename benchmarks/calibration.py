@@ -47,7 +47,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from machine import cpu_name
 
-    backend = pc.load_backend()
+    backend = pc.load_backend(threads=1)
     library = pc.PromptLibrary()
     lines = [
         "# Calibrated choices",

@@ -126,7 +126,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
     started = time.time()
-    backend = pc.load_backend(args.model)
+    backend = pc.load_backend(args.model, threads=args.threads)
 
     table = []
     for task, spec in TASKS.items():

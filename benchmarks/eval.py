@@ -160,7 +160,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    backend = pc.load_backend("pc-tiny")
+    backend = pc.load_backend("pc-tiny", threads=args.threads)
     backend.generate("Count the words.\n\nInput: cat dog\nOutput:", max_tokens=2)  # warm-up
     n_rows, n_queries, repeats = (20, 16, 1) if args.quick else (500, 64, 3)
     grid = grid_benchmark(backend, n_rows)

@@ -65,7 +65,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0]
     started = time.time()
-    backend = pc.load_backend()
+    backend = pc.load_backend(threads=args.threads)
     path = ROOT / "benchmarks" / "data" / "extraction.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     rows = rows[: args.limit] if args.limit else rows

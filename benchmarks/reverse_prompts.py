@@ -330,7 +330,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     rows = load_rows()[: args.limit]
-    backend = pc.load_backend(args.backend)
+    backend = pc.load_backend(args.backend, threads=args.threads)
     # The library template as it is now: its file's digest names the version measured.
     path = ROOT / "templates" / f"{TEMPLATE}.prompt"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]

@@ -192,7 +192,7 @@ def measure_overhead(
     from promptcraft.cli.model_option import local_spec
 
     torch.set_num_threads(threads)
-    backend = load_backend(local_spec(model_arg))
+    backend = load_backend(local_spec(model_arg), threads=threads)
     params = {"max_tokens": 1, "temperature": 0, "ignore_eos": True}
     direct: list[float] = []
     direct_for_stream: list[float] = []

@@ -79,7 +79,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     started = time.time()
 
-    backend = LocalBackend.load("pc-tiny")
+    backend = LocalBackend.load("pc-tiny", threads=args.threads)
     constraint = json_schema(Person)
     records = _records(args.items)
     template = pc.HybridPrompt(instruction=INSTRUCTION, examples=EXAMPLES)

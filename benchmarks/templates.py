@@ -656,7 +656,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from machine import cpu_name
 
-    backend = pc.load_backend(args.backend)
+    backend = pc.load_backend(args.backend, threads=args.threads)
     library = pc.PromptLibrary()
     run = f"{backend!r}, {cpu_name()}, {torch.get_num_threads()} torch thread(s)"
     store = load_store(store_path)

@@ -120,7 +120,7 @@ def baseline(task: str, threads: int) -> dict[str, Any]:
 
     train_path, test_path = task_files(task)
     train, test = read_examples(train_path), read_examples(test_path)
-    backend = pc.load_backend("pc-tiny")
+    backend = pc.load_backend("pc-tiny", threads=threads)
     zero = default_template()
     shots = pc.FewShotPrompt(
         examples=[{"input": e.input, "output": e.output} for e in train[:8]],
@@ -155,7 +155,7 @@ def run_cell(task: str, method: str, threads: int, budget: float) -> dict[str, A
         progress=False,
     )
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    backend = pc.load_backend("pc-tiny", adapter=report.adapter)
+    backend = pc.load_backend("pc-tiny", adapter=report.adapter, threads=threads)
     template, test = default_template(), read_examples(test_path)
     outs = backend.generate_batch(
         [template.render(input=e.input) for e in test], max_tokens=12, temperature=0

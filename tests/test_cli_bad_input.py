@@ -366,3 +366,38 @@ def test_truncate_is_refused_for_a_server_backend(capsys: pytest.CaptureFixture[
         "left",
     )
     assert "--truncate applies to a local model only" in line
+
+
+def test_threads_is_refused_for_a_server_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--backend", UNREACHABLE, "--model-name", "m", "--threads", "1")
+    line = error_of(capsys, "generate", "hi", *args)
+    assert "--threads applies to a local model only" in line
+
+
+def test_threads_below_one_names_the_option_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = error_of(capsys, "generate", "hi", "--backend", "pc-tiny", "--threads", "0")
+    assert "--threads" in line
+
+
+@pytest.mark.parametrize("command", ["generate", "run", "eval", "agent", "serve", "demo", "tune"])
+def test_every_command_that_runs_a_model_takes_threads(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, _ = cli(capsys, command, "--help")
+    assert code == 0
+    assert "--threads N" in out
+
+
+def test_dtype_is_refused_for_a_server_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--backend", UNREACHABLE, "--model-name", "m", "--dtype", "int8")
+    line = error_of(capsys, "generate", "hi", *args)
+    assert "--dtype applies to a local model only" in line
+
+
+def test_generate_on_int8_weights_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--backend", "pc-tiny", "--dtype", "int8", "--max-tokens", "3", "--usage")
+    code, _, err = cli(capsys, "generate", "Hello", *args)
+    assert code == 0, err
+    assert "completion_tokens=" in err

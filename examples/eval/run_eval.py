@@ -81,7 +81,7 @@ def main() -> None:
 
     tasks = [task_named(name.strip()) for name in args.tasks.split(",") if name.strip()]
     # SmolLM2-135M-Instruct unless --backend says otherwise, loaded once for every evaluation
-    backend = pc.load_backend(args.backend)
+    backend = pc.load_backend(args.backend, threads=args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         # One cache for the whole run: the evaluations share many requests (the first-k

@@ -13,6 +13,7 @@ deadlocking it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -35,6 +36,7 @@ from ..model_catalog import reinstall_hint, resolve_adapter, resolve_local_model
 from ..nn import Decoder, Generator, load_model
 from ..params import GenerationParams
 from ..prompts.messages import Message
+from ..threads import resolve_threads, threads_applied
 from ..tokenizers.tokenizer import Tokenizer
 from .base import Backend
 from .chat_template import ChatTemplate
@@ -75,6 +77,7 @@ class LocalBackend(Backend):
         max_context: int | None = None,
         truncate: Truncation | None = None,
         chat_template_origin: str | None = None,
+        threads: int | None = None,
     ):
         context = decoder.config.max_seq_len
         if max_context is not None and not 1 <= max_context <= context:
@@ -90,6 +93,8 @@ class LocalBackend(Backend):
         self.model = model
         self.max_context = max_context or context
         self.truncate: Truncation | None = truncate
+        #: CPU threads each call computes with (:mod:`promptcraft.nn.threads`).
+        self.threads = resolve_threads(threads)
         self._lock = threading.Lock()
         source = decoder.config.chat_template
         self._chat_source = source
@@ -122,14 +127,17 @@ class LocalBackend(Backend):
         max_context: int | None = None,
         truncate: Truncation | None = None,
         adapter: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
     ) -> LocalBackend:
         """Load a local model: ``None`` is the default model (SmolLM2-135M-Instruct), a
         name from :mod:`promptcraft.model_catalog` (``"smollm2"``, ``"pc-tiny"``) that model,
         anything else a Hugging Face layout checkpoint directory or a ``.gguf`` file.
         ``dtype``: ``"float32"`` (the default), ``"bfloat16"``, ``"float16"`` or ``"auto"``
-        (the checkpoint's own). ``adapter``: a file written by
-        ``pc.tune`` / ``promptcraft tune`` for this model, or a bundled adapter's name
-        (``"smollm2-tool-use"``: :data:`promptcraft.model_catalog.BUNDLED_ADAPTERS`)."""
+        (the checkpoint's own). ``threads``: CPU threads for every call (default
+        :data:`promptcraft.threads.DEFAULT_THREADS`, chosen by measurement). ``adapter``:
+        a file written by ``pc.tune`` / ``promptcraft tune`` for this model, or a bundled
+        adapter's name (``"smollm2-tool-use"``:
+        :data:`promptcraft.model_catalog.BUNDLED_ADAPTERS`)."""
         start = time.perf_counter()
         source, name = resolve_local_model(path)
         try:
@@ -150,6 +158,7 @@ class LocalBackend(Backend):
             max_context=max_context,
             truncate=truncate,
             chat_template_origin=chat_template_origin(source),
+            threads=threads,
         )
         backend.check_chat_template()
         if adapter is not None:
@@ -195,7 +204,7 @@ class LocalBackend(Backend):
         for i, (_, fitted) in enumerate(prepared):
             groups.setdefault(fitted.model_dump_json(), []).append(i)
         completions: list[Completion | None] = [None] * len(prepared)
-        with self._lock:
+        with self._calling():
             for rows in groups.values():
                 outs = self.generator.generate_batch(
                     [prepared[i][0] for i in rows], prepared[rows[0]][1]
@@ -229,7 +238,7 @@ class LocalBackend(Backend):
             else self.chat_template.encode(coerce_messages(p), self.tokenizer)
             for p in prompts
         ]
-        with self._lock:
+        with self._calling():
             return rank_options(
                 self.decoder,
                 self.tokenizer,
@@ -246,7 +255,7 @@ class LocalBackend(Backend):
     def _complete(self, request: Request) -> Completion:
         ids, params = self._prepare(request)
         constraint = self._token_constraint(request)
-        with self._lock:
+        with self._calling():
             out = self.generator.generate(ids, params, constraint=constraint)
         return Completion(
             text=out.text,
@@ -261,7 +270,7 @@ class LocalBackend(Backend):
         constraint = self._token_constraint(request)
 
         def produce(cancelled: threading.Event) -> Iterator[Chunk]:
-            with self._lock:  # held until the generation ends or the stream is closed
+            with self._calling():  # held until the generation ends or the stream is closed
                 if cancelled.is_set():  # closed (or its task cancelled) while it waited
                     return
                 for event in self.generator.stream(ids, params, constraint=constraint):
@@ -339,9 +348,16 @@ class LocalBackend(Backend):
             )
         return self._chat_template
 
+    @contextlib.contextmanager
+    def _calling(self) -> Iterator[None]:
+        """One call at a time, each with this backend's threads (the process's own setting
+        is put back after it: training or another library keeps its threads)."""
+        with self._lock, threads_applied(self.threads):
+            yield
+
     def close(self) -> None:
         """Free the KV cache; the model stays loaded and the next call rebuilds the cache."""
-        with self._lock:
+        with self._calling():
             self.generator.reset_cache()
 
 

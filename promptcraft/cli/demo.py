@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ModelLoadError
 from ..model_catalog import DEFAULT_MODEL
-from .model_option import add_model_option, local_spec
+from .model_option import add_local_options, add_model_option, local_model_options, local_spec
 
 __all__ = ["register", "run_demo"]
 
@@ -134,6 +134,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_option(demo)
+    add_local_options(demo)
     demo.add_argument(
         "--render-only", action="store_true", help="only render the prompts, load no model"
     )
@@ -147,7 +148,7 @@ def run_demo(args: argparse.Namespace) -> int:
     model = args.model or DEFAULT_MODEL
     if not args.render_only:
         try:
-            backend = load_backend(local_spec(model))
+            backend = load_backend(local_spec(model), **local_model_options(args))
         except ModelLoadError as exc:
             if args.model:  # the user's own choice: a mistake to report, not to work around
                 raise

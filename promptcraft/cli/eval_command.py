@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EvaluationError
-from .generate_commands import add_backend_options, backend_options, check_backend_spec
+from .generate_commands import (
+    add_backend_options,
+    backend_options,
+    check_backend_spec,
+    local_options,
+)
 from .option_types import TEMPERATURE_MAX, positive_int, temperature
 
 __all__ = ["register"]
@@ -226,7 +231,15 @@ def _backends(args: argparse.Namespace) -> list[Any]:
         check_backend_spec(specs[0], options)  # options without a server: say so
     for spec in servers:
         check_backend_spec(spec, options)
-    return [load_backend(spec, **options) if spec in servers else spec for spec in specs]
+    local = local_options(args)
+    return [
+        load_backend(spec, **options)
+        if spec in servers
+        else load_backend(spec, **local)
+        if local
+        else spec
+        for spec in specs
+    ]
 
 
 def _seeds(text: str) -> list[int]:

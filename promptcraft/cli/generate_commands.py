@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from ..errors import BackendError, PromptcraftError
+from .model_option import add_local_options, local_model_options
 from .option_types import TEMPERATURE_MAX, positive_int, temperature, top_p
 from .prompt_commands import add_input_options, add_templates_option, load_template, parse_vars
 
@@ -100,6 +101,7 @@ def add_backend_options(parser: argparse.ArgumentParser, *, repeatable: bool = F
         metavar="VAR",
         help="read the server's API key from this environment variable (never from argv)",
     )
+    add_local_options(parser)
 
 
 def _add_generation_options(parser: argparse.ArgumentParser) -> None:
@@ -141,7 +143,26 @@ def load_cli_backend(args: argparse.Namespace) -> Any:
                 f"{args.backend} decides itself what a too-long prompt gets"
             )
         options["truncate"] = args.truncate
+    options.update(local_options(args))
     return load_backend(args.backend, **options)
+
+
+def local_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The load_backend keywords of the local models that --threads and --dtype give; an
+    error when every backend is a server (its own machine decides)."""
+    from ..backends.spec import parse_backend_spec
+
+    options = local_model_options(args)
+    if not options:
+        return {}
+    specs = (args.backend if isinstance(args.backend, list) else [args.backend]) or [None]
+    if all(parse_backend_spec(spec).kind != "local" for spec in specs):
+        flag = "--" + next(iter(options))
+        raise BackendError(
+            f"{flag} applies to a local model only; the server behind --backend {specs[0]} "
+            "decides its own"
+        )
+    return options
 
 
 _OPTION_NAMES = {"model": "--model-name", "api_key": "--api-key-env"}

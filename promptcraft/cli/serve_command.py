@@ -7,7 +7,7 @@ import os
 import sys
 
 from ..server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY
-from .model_option import add_model_option, local_spec
+from .model_option import add_local_options, add_model_option, local_model_options, local_spec
 from .option_types import port, positive_int
 
 __all__ = ["register"]
@@ -73,12 +73,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help=f"larger request bodies get 413 ({DEFAULT_MAX_BODY_BYTES})",
     )
-    serve.add_argument(
-        "--threads",
-        type=positive_int,
-        metavar="N",
-        help="CPU threads for the model (torch default)",
-    )
+    add_local_options(serve)
     serve.add_argument(
         "--log-level",
         default="info",
@@ -94,11 +89,9 @@ def _serve(args: argparse.Namespace) -> int:
     from ..server.settings import ServerSettings
 
     require_serve_extra()  # before the model loads: fail in a second, not after it
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    backend = load_backend(local_spec(args.model), adapter=args.adapter)
+    backend = load_backend(
+        local_spec(args.model), adapter=args.adapter, **local_model_options(args)
+    )
     settings = ServerSettings(
         model_id=backend.model,
         api_key=args.api_key or None,

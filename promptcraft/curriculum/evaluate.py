@@ -230,10 +230,12 @@ def evaluate_model(
     families: Iterable[str] | None = None,
     kinds: Iterable[str] | None = None,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Score ``model`` (a directory) on every held-out suite; returns the report."""
+    """Score ``model`` (a directory) on every held-out suite, with ``threads`` CPU threads;
+    returns the report."""
     start = time.perf_counter()
-    backend = load_backend(f"local:{model}")
+    backend = load_backend(f"local:{model}", threads=threads)
     suites = eval_suites(n=n, seed=seed, families=families, kinds=kinds)  # type: ignore[arg-type]
     scores = [score_suite(backend, s) for s in tqdm(suites, desc="suites", disable=not progress)]
     by_kind: defaultdict[str, list[SuiteScore]] = defaultdict(list)
@@ -301,7 +303,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     report = evaluate_model(
-        args.model, n=args.n, seed=args.seed, families=args.families, kinds=args.kinds
+        args.model,
+        n=args.n,
+        seed=args.seed,
+        families=args.families,
+        kinds=args.kinds,
+        threads=args.threads,
     )
     _write(report, args.out)
 

@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     vocabulary = training_vocabulary(args.samples, seed=args.train_seed)
-    backend = load_backend(f"local:{args.model}")
+    backend = load_backend(f"local:{args.model}", threads=args.threads)
     scores = score_wordings(backend, vocabulary, n=args.n, seed=args.seed)
     report = coverage_report(scores, samples=args.samples, seed=args.train_seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -172,8 +172,8 @@ class Decoder(nn.Module):
         """With ``tie_word_embeddings``, reading and writing tokens share one matrix: fewer
         parameters, and every output row also learns from the input side. (Re-tie after
         anything that replaces parameters, such as ``to_empty``.)"""
-        if self.config.tie_word_embeddings:
-            self.lm_head.weight = self.tok_emb.weight
+        if self.config.tie_word_embeddings and isinstance(self.lm_head, nn.Linear):
+            self.lm_head.weight = self.tok_emb.weight  # (a quantised head keeps its copy)
 
     def reset_rope(self) -> None:
         """(Re)compute the RoPE tables on the model's device and in its dtype.

@@ -9,8 +9,10 @@ import torch
 
 from ...errors import ModelLoadError
 from ...model_catalog import resolve_local_model
+from ...threads import apply_threads, resolve_threads
 from ...tokenizers.tokenizer import Tokenizer
 from ..model import Decoder
+from ..quantized import QUANTIZED_DTYPES, quantize_int8
 from . import gguf_file, hf_directory
 from .assemble import build_decoder, checked_layout
 from .source import Format, TensorSource, resolve_dtype
@@ -24,30 +26,46 @@ ModelPath = str | os.PathLike[str] | None
 
 
 def load_model(
-    path: ModelPath = None, *, dtype: str | torch.dtype | None = None
+    path: ModelPath = None, *, dtype: str | torch.dtype | None = None, threads: int | None = None
 ) -> tuple[Decoder, Tokenizer]:
     """Load a decoder and its tokenizer.
 
     ``path`` is a Hugging Face checkpoint directory, a GGUF file, a model name of the
     catalog (``"smollm2"``, ``"pc-tiny"``), or None for the default model. ``dtype``
-    (``"float32"``, ``"bfloat16"``, ``"float16"``, or ``"auto"`` for the checkpoint's own)
+    (``"float32"``, ``"bfloat16"``, ``"float16"``, ``"auto"`` for the checkpoint's own, or
+    ``"int8"``: int8 weights and bfloat16 activations, :mod:`promptcraft.nn.quantized`)
     sets the weights' precision; None means float32 (for a GGUF file, the exact dequantised
     weights; ``GGUFSource.default_dtype`` says why not bfloat16). The model is returned in
     eval mode. Raises :class:`ModelLoadError` naming the file (and tensor or
-    setting) at fault.
+    setting) at fault. ``threads``: the CPU threads torch computes with in this process
+    from now on (:mod:`promptcraft.threads`: torch's own setting is process-wide; a
+    backend sets its own at each call); None leaves torch's setting as it is.
     """
+    if threads is not None:
+        apply_threads(resolve_threads(threads))
     source = open_source(path)
-    torch_dtype = resolve_dtype(dtype, source)
+    torch_dtype = resolve_dtype(_float_dtype(dtype), source)
     layout = checked_layout(source)
     tokenizer = _checked_tokenizer(source)  # before the weights: a bad one fails fast
-    return build_decoder(source, layout, torch_dtype), tokenizer
+    return _quantized(build_decoder(source, layout, torch_dtype), dtype), tokenizer
 
 
 def load_decoder(path: ModelPath = None, *, dtype: str | torch.dtype | None = None) -> Decoder:
     """:func:`load_model` without the tokenizer: the weights alone."""
     source = open_source(path)
-    torch_dtype = resolve_dtype(dtype, source)
-    return build_decoder(source, checked_layout(source), torch_dtype)
+    torch_dtype = resolve_dtype(_float_dtype(dtype), source)
+    return _quantized(build_decoder(source, checked_layout(source), torch_dtype), dtype)
+
+
+def _float_dtype(dtype: str | torch.dtype | None) -> str | torch.dtype | None:
+    """The precision to load in: bfloat16 for a quantised dtype (its activations)."""
+    return "bfloat16" if dtype in QUANTIZED_DTYPES else dtype
+
+
+def _quantized(decoder: Decoder, dtype: str | torch.dtype | None) -> Decoder:
+    if dtype == "int8":
+        quantize_int8(decoder)
+    return decoder
 
 
 def open_source(path: ModelPath = None) -> TensorSource:

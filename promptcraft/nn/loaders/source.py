@@ -136,5 +136,7 @@ def resolve_dtype(dtype: str | torch.dtype | None, source: TensorSource) -> torc
     if dtype == "auto":
         return source.stored_dtype()
     if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)} or 'auto'")
+        raise ValueError(
+            f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}, 'auto' or 'int8'"
+        )
     return DTYPES[dtype]
