@@ -10,7 +10,7 @@ from torch import nn
 
 from promptcraft.backends import LocalBackend
 from promptcraft.nn import load_model
-from promptcraft.nn.quantized import Int8Linear, quantize_int8
+from promptcraft.nn.quantized import GEMV_ROWS, Int8Linear, quantize_int8
 
 
 def _linear(rows: int = 48, cols: int = 64, *, bias: bool = False) -> nn.Linear:
@@ -28,15 +28,18 @@ def test_each_weight_is_within_half_a_step_of_its_row_scale() -> None:
 
 
 @pytest.mark.parametrize("bias", [False, True])
-def test_the_int8_kernel_multiplies_by_the_dequantised_weight(bias: bool) -> None:
+@pytest.mark.parametrize("rows", [1, GEMV_ROWS - 1, GEMV_ROWS, 3 * GEMV_ROWS])
+def test_the_product_is_by_the_dequantised_weight_for_any_number_of_rows(
+    bias: bool, rows: int
+) -> None:
     linear = _linear(bias=bias)
     layer = Int8Linear.from_linear(linear)
-    x = torch.randn(3, 5, 64).bfloat16()
+    x = torch.randn(1, rows, 64).bfloat16()
     reference = nn.functional.linear(
         x.float(), layer.dequantized(), None if linear.bias is None else linear.bias.detach()
     )
     out = layer(x)
-    assert out.shape == (3, 5, 48) and out.dtype == torch.bfloat16
+    assert out.shape == (1, rows, 48) and out.dtype == torch.bfloat16
     torch.testing.assert_close(out.float(), reference, rtol=2e-2, atol=2e-2)
 
 
