@@ -1,5 +1,11 @@
-"""What int8 weights cost and buy on the default model: perplexity, greedy agreement with
-float32, decode speed and memory, per dtype (float32, bfloat16, int8).
+"""What quantised weights cost and buy on the default model: perplexity, greedy agreement
+with float32, decode speed and memory, per dtype (float32, bfloat16, int8, int4 with groups
+of 32, 64 and 128).
+
+The default model's file is itself 4-bit (Q4_1, groups of 32; its embedding Q8_0), so
+float32 here is those blocks dequantised exactly, and int4 takes the same blocks as they
+are (only their scales rounded to bfloat16); int4-g64 and int4-g128 quantise those values
+again, in larger groups, and int8 per row.
 
 - **Perplexity** on real language we wrote and ship: every sentence of four words or more in
   the hand-written evaluation sets (`templates/evals/*.jsonl`, `benchmarks/data/*.jsonl`,
@@ -35,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DTYPES = ("float32", "bfloat16", "int8")
+DTYPES = ("float32", "bfloat16", "int8", "int4", "int4-g64", "int4-g128")
 WINDOW, STRIDE = 512, 256
 
 

@@ -396,8 +396,24 @@ def test_dtype_is_refused_for_a_server_backend(capsys: pytest.CaptureFixture[str
     assert "--dtype applies to a local model only" in line
 
 
-def test_generate_on_int8_weights_answers(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ("--backend", "pc-tiny", "--dtype", "int8", "--max-tokens", "3", "--usage")
+@pytest.mark.parametrize("dtype", ["int8", "int4", "int4-g64"])
+def test_generate_on_quantised_weights_answers(
+    capsys: pytest.CaptureFixture[str], dtype: str
+) -> None:
+    args = ("--backend", "pc-tiny", "--dtype", dtype, "--max-tokens", "3", "--usage")
     code, _, err = cli(capsys, "generate", "Hello", *args)
     assert code == 0, err
     assert "completion_tokens=" in err
+
+
+def test_an_int4_group_size_torch_cannot_use_names_the_ones_it_can(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = error_of(capsys, "generate", "hi", "--backend", "pc-tiny", "--dtype", "int4-g48")
+    assert "argument --dtype" in line and "int4-g64" in line
+
+
+def test_compile_is_refused_for_a_server_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--backend", UNREACHABLE, "--model-name", "m", "--compile")
+    line = error_of(capsys, "generate", "hi", *args)
+    assert "--compile applies to a local model only" in line

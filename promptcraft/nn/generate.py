@@ -17,6 +17,7 @@ import torch
 from ..errors import ContextLengthError, InvalidRequestError, TokenizerError
 from ..params import GenerationParams
 from ..tokenizers.tokenizer import Tokenizer
+from .compiled_step import CompiledStep
 from .kv_cache import KVPrefix
 from .model import Decoder
 from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage
@@ -70,7 +71,7 @@ class Generator:
             print(event.text, end="")
     """
 
-    def __init__(self, model: Decoder, tokenizer: Tokenizer):
+    def __init__(self, model: Decoder, tokenizer: Tokenizer, *, compile: bool = False):
         self.model = model
         self.tokenizer = tokenizer
         self.config = model.config
@@ -83,7 +84,8 @@ class Generator:
         self._silent_ids = frozenset(
             i for text, i in tokenizer.special_tokens.items() if text not in tokenizer.added_tokens
         )
-        self._cache = PromptCache(model)
+        # compile: single-sequence decoding steps through torch.compile (.compiled_step)
+        self._cache = PromptCache(model, step=CompiledStep(model) if compile else None)
         self._run = itertools.count()
         self._current_run = -1
 

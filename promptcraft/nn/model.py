@@ -162,7 +162,11 @@ class Decoder(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.tok_emb.weight.dtype
+        """The precision activations are computed in (the final norm's). A quantised model
+        keeps its token embedding in bfloat16 to halve it, and computes in float32."""
+        weight = self.norm.weight
+        assert isinstance(weight, torch.Tensor)
+        return weight.dtype
 
     @property
     def device(self) -> torch.device:
@@ -252,7 +256,7 @@ class Decoder(nn.Module):
           every token attends to before the others (prefix tuning, without a cache); pass
           ``start=p`` so positions and the causal mask count them.
         """
-        x = self.tok_emb(tokens)
+        x = self.tok_emb(tokens).to(self.dtype)
         if embeds is not None:
             x = torch.cat([embeds.to(x.dtype).expand(x.shape[0], -1, -1), x], dim=1)
         n = x.shape[1]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .compiled_step import CompiledStep
 from .kv_cache import KVCache, KVPrefix
 from .model import Decoder
 
@@ -47,8 +48,10 @@ class Layout:
 class PromptCache:
     """A model's :class:`KVCache`, allocated on demand, plus the tokens it holds for reuse."""
 
-    def __init__(self, model: Decoder):
+    def __init__(self, model: Decoder, *, step: CompiledStep | None = None):
         self.model = model
+        #: Runs single-sequence decoding steps (``compile=True``); None: the model does.
+        self.step = step
         self.kv: KVCache | None = None
         self.token_ids: list[int] = []  # whose keys/values fill row 0's first slots
         self.pad_id = model.config.pad_token_id or 0
@@ -148,14 +151,18 @@ class PromptCache:
     def feed(self, layout: Layout, tokens: torch.Tensor, chosen: list[int]) -> torch.Tensor:
         """Run the model on the tokens just generated (``chosen``: the same as a list);
         return the next logits [batch, vocab]."""
-        mask = None if layout.valid is None else layout.valid[:, None, None, : layout.slot + 1]
-        logits = self.model(
-            tokens.view(-1, 1),
-            positions=layout.positions,
-            cache=self.kv,
-            start=layout.slot,
-            mask=mask,
-        )
+        assert self.kv is not None
+        if self.step is not None and layout.positions is None and layout.valid is None:
+            logits = self.step(tokens.view(-1, 1), cache=self.kv, start=layout.slot)
+        else:
+            mask = None if layout.valid is None else layout.valid[:, None, None, : layout.slot + 1]
+            logits = self.model(
+                tokens.view(-1, 1),
+                positions=layout.positions,
+                cache=self.kv,
+                start=layout.slot,
+                mask=mask,
+            )
         layout.slot += 1
         if layout.positions is not None:
             layout.positions += 1

@@ -12,7 +12,9 @@ from tuning_support import quick_tune
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError
 from promptcraft.nn import Decoder
+from promptcraft.nn.quantized import quantize_linears
 from promptcraft.prompts.kinds import PrefixPrompt
+from promptcraft.quantization import Quantization
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import load_adapter, model_fingerprint
 from promptcraft.tuning.adapter import attach_adapter
@@ -80,6 +82,18 @@ def test_adapter_for_another_base_model_is_refused(
     with pytest.raises(AdapterError, match="was trained on base model") as info:
         attach_adapter(other, path)
     assert info.value.path == str(path)
+
+
+def test_adapter_on_a_quantised_model_asks_for_the_float_one(
+    tmp_path: Path,
+    tiny_model: Callable[..., Decoder],
+    bundled_tokenizer: Tokenizer,
+    label_template: PrefixPrompt,
+) -> None:
+    path = quick_tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
+    quantised = quantize_linears(tiny_model(), Quantization(bits=4))
+    with pytest.raises(AdapterError, match=r"quantised weights .* load it in float32"):
+        attach_adapter(LocalBackend(quantised, bundled_tokenizer), path)
 
 
 def test_prefix_adapter_shortens_the_served_context(

@@ -5,6 +5,11 @@ bad checkpoint fails with one error naming the file, the tensor and the setting 
 at, never half-loaded. The model is then built on the meta device (no random init), given
 empty storage in its final dtype and memory layout, and filled tensor by tensor: the peak
 is the model plus one tensor, whatever the format.
+
+A quantised model (:mod:`..quantized`) never holds its projections in float: each is
+built from its source tensors when the rest is filled, from the file's own 4-bit blocks
+where they map onto the int4 layer exactly (``SourceTensor.int4_weight``), otherwise by
+quantising the tensor's float values.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import re
 import torch
 
 from ...errors import ModelLoadError
+from ...quantization import Quantization
 from ..config import ModelConfig
 from ..model import Decoder
+from ..quantized import Int4Linear, Int4Weight, quantized_linear
 from .hf_layout import IGNORED_SUFFIXES, Piece, hf_layout
+from .memory import return_freed_memory
 from .source import SourceTensor, TensorSource
 
 __all__ = ["build_decoder", "check_finite", "checked_layout"]
@@ -35,8 +43,14 @@ def checked_layout(source: TensorSource) -> list[Piece]:
     return layout
 
 
-def build_decoder(source: TensorSource, layout: list[Piece], dtype: torch.dtype) -> Decoder:
-    """A Decoder in eval mode holding the source's weights in ``dtype``."""
+def build_decoder(
+    source: TensorSource,
+    layout: list[Piece],
+    dtype: torch.dtype,
+    quantization: Quantization | None = None,
+) -> Decoder:
+    """A Decoder in eval mode holding the source's weights in ``dtype``, its projections
+    quantised as ``quantization`` says (``dtype`` is then the activations' precision)."""
     config = source.config
     try:
         with torch.device("meta"):
@@ -44,14 +58,28 @@ def build_decoder(source: TensorSource, layout: list[Piece], dtype: torch.dtype)
     except RuntimeError as exc:  # sizes are checked; only the RoPE tables' can overflow
         raise _context_too_long(source, exc) from None
     model.rope_cos = model.rope_sin = None  # computed once the weights are in
+    pending = {} if quantization is None else _take_linears(model)
+    if quantization is not None:
+        # looked up a row at a time, so bfloat16 costs nothing in speed and halves it
+        model.tok_emb.to(torch.bfloat16)
     model.to_empty(device="cpu")
     model.tie_weights()
     model.use_fast_layout(keep_values=False)
-    _fill(model, layout, source)
+    pieces = {piece.name: piece for piece in layout}
+    quantized = {f"{name}.{kind}" for name in pending for kind in ("weight", "bias")}
+    _fill(model, [piece for piece in layout if piece.name not in quantized], source)
+    for name, shape in pending.items():
+        assert quantization is not None
+        parent, _, attr = name.rpartition(".")
+        chosen = quantization.for_layer(name, *shape)
+        weight, bias = pieces.get(f"{name}.weight"), pieces.get(f"{name}.bias")
+        module = _quantized_linear(chosen, source, weight, bias, model)
+        setattr(model.get_submodule(parent), attr, module)
     try:
         model.reset_rope()
     except (RuntimeError, MemoryError) as exc:
         raise _context_too_long(source, exc) from None
+    return_freed_memory()
     return model.eval()
 
 
@@ -74,13 +102,74 @@ def _fill(model: Decoder, layout: list[Piece], source: TensorSource) -> None:
         for piece in layout:
             target, offset = params[piece.name], 0
             for name, shape in piece.sources:
-                rows = shape[-1] if piece.transposed else shape[0]
+                if piece.transposed:
+                    target[offset : offset + shape[-1]].copy_(_read(source, name, piece))
+                    offset += shape[-1]
+                    continue
                 stored = source.tensors[name]
-                values = stored.read()
-                check_finite(values, stored)
-                target[offset : offset + rows].copy_(values.t() if piece.transposed else values)
-                del values  # before the next tensor is read: the peak stays at one tensor
-                offset += rows
+                for start, values in stored.read_rows():
+                    check_finite(values, stored)
+                    target[offset + start : offset + start + len(values)].copy_(values)
+                    del values  # before the next rows are read: the peak stays small
+                stored.release()
+                offset += shape[0]
+
+
+def _read(source: TensorSource, name: str, piece: Piece) -> torch.Tensor:
+    """Source tensor ``name`` as float values, oriented as ``piece``'s parameter."""
+    stored = source.tensors[name]
+    values = stored.read()
+    check_finite(values, stored)
+    stored.release()
+    return values.t() if piece.transposed else values
+
+
+def _take_linears(model: Decoder) -> dict[str, tuple[int, int]]:
+    """Detach the (meta) projections, leaving placeholders: their float weights are never
+    allocated. Returns their names and weight shapes."""
+    taken = {}
+    for name, module in list(model.named_modules()):
+        if isinstance(module, torch.nn.Linear):
+            parent, _, attr = name.rpartition(".")
+            setattr(model.get_submodule(parent), attr, torch.nn.Identity())
+            taken[name] = (module.out_features, module.in_features)
+    return taken
+
+
+def _quantized_linear(
+    quantization: Quantization,
+    source: TensorSource,
+    weight: Piece | None,
+    bias: Piece | None,
+    model: Decoder,
+) -> torch.nn.Module:
+    """A projection built from its pieces (no weight piece: the output layer tied to the
+    token embedding, quantised from the embedding's values)."""
+    with torch.no_grad():
+        bias_values = None if bias is None else _read_piece(source, bias)
+        if weight is None:
+            return quantized_linear(quantization, model.tok_emb.weight, bias_values)
+        if quantization.bits == 4:
+            parts = [_int4_part(source, name, weight, quantization) for name, _ in weight.sources]
+            return Int4Linear(Int4Weight.cat(parts), bias_values)
+        return quantized_linear(quantization, _read_piece(source, weight), bias_values)
+
+
+def _read_piece(source: TensorSource, piece: Piece) -> torch.Tensor:
+    return torch.cat([_read(source, name, piece) for name, _ in piece.sources])
+
+
+def _int4_part(
+    source: TensorSource, name: str, piece: Piece, quantization: Quantization
+) -> Int4Weight:
+    """One source tensor as 4-bit groups: its own blocks where they map exactly."""
+    stored = source.tensors[name]
+    if not piece.transposed:
+        direct = stored.int4_weight(quantization.group_size)
+        if direct is not None:
+            stored.release()
+            return direct
+    return Int4Weight.from_weight(_read(source, name, piece), quantization.group_size)
 
 
 def _check_layer_count(source: TensorSource) -> None:

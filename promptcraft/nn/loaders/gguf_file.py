@@ -24,6 +24,7 @@ faster on the default model: about 1 s for all of SmolLM2-135M either way.)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,10 @@ import torch
 from ...errors import ModelLoadError, TokenizerError
 from ...gguf_header import GGUFFile, open_gguf
 from ...tokenizers.tokenizer import Tokenizer
+from ..quantized import Int4Weight
+from .assemble import check_finite
 from .gguf_config import config_from_gguf, gguf_key
+from .memory import drop_mapped_pages
 from .source import Format, SourceTensor, TensorSource
 
 __all__ = ["FORMAT", "SUPPORTED_TYPES", "GGUFSource", "GGUFTensor", "interleaved_row_order"]
@@ -89,7 +93,10 @@ _GPT2_BLOCK = {
 _GPT2_CONV1D = ("attn_qkv", "attn_output", "ffn_up", "ffn_down")
 # Tensors that are settings, not weights (read by gguf_config).
 _SETTINGS_TENSORS = ("rope_freqs.weight",)
-_ROWS_PER_STEP = 4096
+_ROWS_PER_STEP = 1024
+# The 4-bit block types an int4 layer takes as they are: (has a minimum, bytes a block).
+_INT4_BLOCKS = {"Q4_0": (False, 18), "Q4_1": (True, 20)}
+_BLOCK_WEIGHTS = 32
 _GGUF_BLOCK = re.compile(r"blk\.(\d+)\.([a-z_]+)\.(weight|bias)")
 _HF_BLOCK = re.compile(r"(?:model\.layers|h)\.(\d+)\.(.+)\.(weight|bias)")
 
@@ -119,19 +126,58 @@ class GGUFTensor(SourceTensor):
             return data
         return data[interleaved_row_order(data.shape[0], self.interleaved_heads)]
 
-    def dequantize(self, blocks: np.ndarray) -> torch.Tensor:
-        from gguf.quants import dequantize
+    def int4_weight(self, group_size: int) -> Int4Weight | None:
+        """Q4_1 blocks (``w = q * d + m`` over 32 weights) are int4 groups with scale ``d``
+        and zero ``m + 8d``; Q4_0 (``w = (q - 8) * d``) with zero 0. The codes are taken
+        as stored; only the scales and zeros are rounded (to bfloat16) by the layer."""
+        layout = _INT4_BLOCKS.get(self.kind)
+        if layout is None or group_size != _BLOCK_WEIGHTS or self.transposed:
+            return None
+        has_min, block_bytes = layout
+        rows = self.shape[0]
+        raw = np.ascontiguousarray(self.blocks()).reshape(rows, -1, block_bytes)
+        halves = raw[..., 2 * (1 + has_min) :]  # 16 bytes: weight j low, weight j + 16 high
+        codes = np.concatenate([halves & 15, halves >> 4], axis=-1).reshape(rows, -1)
+        d, m = (
+            raw[..., i : i + 2].copy().view(np.float16)[..., 0].astype(np.float32) for i in (0, 2)
+        )
+        scales = torch.from_numpy(d)
+        zeros = torch.from_numpy(m + 8 * d if has_min else np.zeros_like(d))
+        for values in (scales, zeros):
+            check_finite(values, self)
+        return Int4Weight(torch.from_numpy(codes), scales, zeros, _BLOCK_WEIGHTS)
 
-        # A few thousand rows at a time, into one float32 array: gguf's dequantize holds
-        # its output twice while it works, and the peak should stay at one tensor.
+    def release(self) -> None:
+        data: np.ndarray = self.entry.data
+        drop_mapped_pages(data.ctypes.data, data.nbytes)
+
+    def dequantize(self, blocks: np.ndarray) -> torch.Tensor:
+        # Into one float32 array, a few thousand rows at a time: gguf's dequantize holds its
+        # output twice while it works, and the peak should stay at one tensor.
         stored_shape = self.shape[::-1] if self.transposed else self.shape
         values = np.empty(stored_shape, dtype=np.float32)
-        rows, out = blocks.reshape(-1, blocks.shape[-1]), values.reshape(-1, stored_shape[-1])
-        for start in range(0, len(rows), _ROWS_PER_STEP):
-            step = rows[start : start + _ROWS_PER_STEP]
-            out[start : start + len(step)] = dequantize(step, self.entry.tensor_type)
+        out = values.reshape(-1, stored_shape[-1])
+        for start, part in self._row_steps(blocks):
+            out[start : start + len(part)] = part
         tensor = torch.from_numpy(values)
         return tensor.t() if self.transposed else tensor
+
+    def read_rows(self) -> Iterator[tuple[int, torch.Tensor]]:
+        if self.transposed:
+            yield 0, self.read()
+            return
+        for start, part in self._row_steps(self.blocks()):
+            writable = part if part.flags.writeable else part.copy()  # float rows: the file's
+            yield start, torch.from_numpy(writable).reshape(-1, *self.shape[1:])
+
+    def _row_steps(self, blocks: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first row, float32 rows)``, :data:`_ROWS_PER_STEP` stored rows at a time."""
+        from gguf.quants import dequantize
+
+        rows = blocks.reshape(-1, blocks.shape[-1])
+        for start in range(0, len(rows), _ROWS_PER_STEP):
+            step = rows[start : start + _ROWS_PER_STEP]
+            yield start, dequantize(step, self.entry.tensor_type).astype(np.float32, copy=False)
 
 
 class GGUFSource(TensorSource):

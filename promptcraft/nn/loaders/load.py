@@ -9,12 +9,13 @@ import torch
 
 from ...errors import ModelLoadError
 from ...model_catalog import resolve_local_model
+from ...quantization import parse_quantization
 from ...threads import apply_threads, resolve_threads
 from ...tokenizers.tokenizer import Tokenizer
 from ..model import Decoder
-from ..quantized import QUANTIZED_DTYPES, quantize_int8
 from . import gguf_file, hf_directory
 from .assemble import build_decoder, checked_layout
+from .hf_layout import Piece
 from .source import Format, TensorSource, resolve_dtype
 
 __all__ = ["FORMATS", "load_decoder", "load_model", "open_source"]
@@ -33,7 +34,8 @@ def load_model(
     ``path`` is a Hugging Face checkpoint directory, a GGUF file, a model name of the
     catalog (``"smollm2"``, ``"pc-tiny"``), or None for the default model. ``dtype``
     (``"float32"``, ``"bfloat16"``, ``"float16"``, ``"auto"`` for the checkpoint's own, or
-    ``"int8"``: int8 weights and bfloat16 activations, :mod:`promptcraft.nn.quantized`)
+    ``"int8"`` or ``"int4"``/``"int4-g64"``: quantised weights and bfloat16 activations,
+    :mod:`promptcraft.nn.quantized`; a GGUF file's Q4_0/Q4_1 blocks load into int4 as they are)
     sets the weights' precision; None means float32 (for a GGUF file, the exact dequantised
     weights; ``GGUFSource.default_dtype`` says why not bfloat16). The model is returned in
     eval mode. Raises :class:`ModelLoadError` naming the file (and tensor or
@@ -44,28 +46,21 @@ def load_model(
     if threads is not None:
         apply_threads(resolve_threads(threads))
     source = open_source(path)
-    torch_dtype = resolve_dtype(_float_dtype(dtype), source)
     layout = checked_layout(source)
     tokenizer = _checked_tokenizer(source)  # before the weights: a bad one fails fast
-    return _quantized(build_decoder(source, layout, torch_dtype), dtype), tokenizer
+    return _build(source, layout, dtype), tokenizer
 
 
 def load_decoder(path: ModelPath = None, *, dtype: str | torch.dtype | None = None) -> Decoder:
     """:func:`load_model` without the tokenizer: the weights alone."""
     source = open_source(path)
-    torch_dtype = resolve_dtype(_float_dtype(dtype), source)
-    return _quantized(build_decoder(source, checked_layout(source), torch_dtype), dtype)
+    return _build(source, checked_layout(source), dtype)
 
 
-def _float_dtype(dtype: str | torch.dtype | None) -> str | torch.dtype | None:
-    """The precision to load in: bfloat16 for a quantised dtype (its activations)."""
-    return "bfloat16" if dtype in QUANTIZED_DTYPES else dtype
-
-
-def _quantized(decoder: Decoder, dtype: str | torch.dtype | None) -> Decoder:
-    if dtype == "int8":
-        quantize_int8(decoder)
-    return decoder
+def _build(source: TensorSource, layout: list[Piece], dtype: str | torch.dtype | None) -> Decoder:
+    quantization = parse_quantization(dtype)
+    torch_dtype = resolve_dtype(None if quantization else dtype, source)
+    return build_decoder(source, layout, torch_dtype, quantization)
 
 
 def open_source(path: ModelPath = None) -> TensorSource:

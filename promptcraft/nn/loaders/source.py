@@ -7,15 +7,14 @@ and its tokenizer. Each format (a safetensors directory, a GGUF file) is one mod
 subclasses :class:`TensorSource` and :class:`SourceTensor` and declares a :class:`Format`.
 
 A weight is read in two steps, :meth:`SourceTensor.blocks` (the stored encoding, rows in
-Hugging Face order) and :meth:`SourceTensor.dequantize` (those blocks as floats). Today
-the loader runs both; a quantised linear layer could keep the blocks instead, and run
-``dequantize`` (or a matmul on the blocks) when it needs the values.
+Hugging Face order) and :meth:`SourceTensor.dequantize` (those blocks as floats); an int4
+model takes 4-bit blocks as they are (:meth:`SourceTensor.int4_weight`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import torch
 from ...errors import ModelLoadError
 from ...tokenizers.tokenizer import Tokenizer
 from ..config import ModelConfig
+from ..quantized import Int4Weight
 
 __all__ = ["DTYPES", "Format", "SourceTensor", "TensorSource", "resolve_dtype"]
 
@@ -68,6 +68,22 @@ class SourceTensor(ABC):
     def read(self) -> torch.Tensor:
         """The values, dequantised: what a float model is filled with."""
         return self.dequantize(self.blocks())
+
+    def read_rows(self) -> Iterator[tuple[int, torch.Tensor]]:
+        """The values, dequantised, as ``(first row, rows)`` pieces: a format that can
+        dequantise part of a tensor yields a few thousand rows at a time, so a large
+        embedding never exists in float32 whole on its way into a bfloat16 model."""
+        yield 0, self.read()
+
+    def release(self) -> None:
+        """Once the tensor is copied into the model: let go of what reading it held (the
+        pages of a mapped file). Reading it again still works."""
+        return None  # a format that copies tensors out of its file holds nothing after
+
+    def int4_weight(self, group_size: int) -> Int4Weight | None:
+        """The stored blocks as an int4 layer's groups, where they map onto them exactly
+        (llama.cpp's Q4_0 and Q4_1); None where the values must be quantised instead."""
+        return None
 
     def error(self, message: str) -> ModelLoadError:
         return ModelLoadError(
@@ -137,6 +153,6 @@ def resolve_dtype(dtype: str | torch.dtype | None, source: TensorSource) -> torc
         return source.stored_dtype()
     if dtype not in DTYPES:
         raise ValueError(
-            f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}, 'auto' or 'int8'"
+            f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}, 'auto', 'int8' or 'int4'"
         )
     return DTYPES[dtype]
