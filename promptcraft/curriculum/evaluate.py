@@ -299,9 +299,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         report["targets"] = targets_table([SuiteScore(**s) for s in report["suites"]])
         _write(report, args.out)
         return
-    import torch
-
-    torch.set_num_threads(args.threads)
     report = evaluate_model(
         args.model,
         n=args.n,
