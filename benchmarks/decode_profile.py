@@ -34,6 +34,7 @@ _WRAPPERS = ("ProfilerStep", "Torch-Compiled Region", "## Call CompiledFxGraph")
 PARTS = {
     "aten::_weight_int4pack_mm_for_cpu": "matrix products",
     "aten::_weight_int8pack_mm": "matrix products",
+    "quantized::linear_dynamic": "matrix products",
     "aten::mm": "matrix products",
     "aten::addmm": "matrix products",
     "aten::_scaled_dot_product_flash_attention_for_cpu": "attention",

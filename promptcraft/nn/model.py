@@ -163,14 +163,16 @@ class Decoder(nn.Module):
     @property
     def dtype(self) -> torch.dtype:
         """The precision activations are computed in (the final norm's). A quantised model
-        keeps its token embedding in bfloat16 to halve it, and computes in float32."""
+        computes in float32 (its token embedding is int8 rows)."""
         weight = self.norm.weight
         assert isinstance(weight, torch.Tensor)
         return weight.dtype
 
     @property
     def device(self) -> torch.device:
-        return self.tok_emb.weight.device
+        weight = self.norm.weight  # (a quantised embedding has no float weight)
+        assert isinstance(weight, torch.Tensor)
+        return weight.device
 
     def tie_weights(self) -> None:
         """With ``tie_word_embeddings``, reading and writing tokens share one matrix: fewer

@@ -29,7 +29,7 @@ from ..errors import AdapterError
 from ..nn.generate import Generator
 from ..nn.kv_cache import KVPrefix
 from ..nn.model import Decoder
-from ..nn.quantized import Int4Linear, Int8Linear
+from ..nn.quantized import is_quantized
 from .methods import TuningMethod, kv_prefix_of_embeddings, trained_weight_names
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def apply_adapter(adapter: Adapter, model: Decoder, generator: Generator) -> Non
     :class:`AdapterError` if the adapter was trained on another base model."""
     info, shown = adapter.info, str(adapter.path)
     _check_architecture(adapter, model)
-    if any(isinstance(m, (Int8Linear, Int4Linear)) for m in model.modules()):
+    if is_quantized(model):
         raise AdapterError(
             f"adapter {shown} needs the float model it was tuned on, but this one has "
             "quantised weights (dtype int8 or int4): load it in float32 or bfloat16",

@@ -31,6 +31,7 @@ from ..model_catalog import resolve_local_model
 from ..nn.generate import Generator
 from ..nn.loaders import load_model
 from ..nn.model import Decoder
+from ..nn.quantized import is_quantized
 from ..suggestions import did_you_mean
 from ..tokenizers.tokenizer import Tokenizer
 from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
@@ -144,6 +145,12 @@ def run_tuning(
     tests = read_examples(test_data) if test_data is not None else []
     check_held_out(tests, examples)
     decoder, tokenizer, base_name = _load(model)
+    if is_quantized(decoder):
+        raise TuningConfigError(
+            "this model has quantised weights (dtype int8 or int4), which cannot be trained: "
+            "tune the float model (load it in float32 or bfloat16)",
+            field="model",
+        )
     fingerprint = model_fingerprint(decoder)  # before any weight can change
     generator = Generator(decoder, tokenizer)
     reserved = settings.virtual_tokens if method in ("prompt", "prefix") else 0

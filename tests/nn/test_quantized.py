@@ -14,10 +14,12 @@ from torch import nn
 from promptcraft.backends import LocalBackend
 from promptcraft.nn import load_model
 from promptcraft.nn.loaders import open_source
+from promptcraft.nn.loaders.load import load_decoder
 from promptcraft.nn.quantized import (
     GEMV_ROWS,
     Int4Linear,
     Int4Weight,
+    Int8Embedding,
     Int8Linear,
     _block_layout_is_torchs,
     quantize_linears,
@@ -118,13 +120,71 @@ def test_a_quantised_model_runs_its_quantised_projections(dtype: str) -> None:
     assert calls and out.usage.completion_tokens >= 1
 
 
-def test_a_quantised_model_keeps_a_bfloat16_embedding_and_computes_in_float32() -> None:
+def test_a_tied_quantised_model_looks_tokens_up_in_its_output_layers_int8_rows() -> None:
     float_decoder, _ = load_model("pc-tiny", dtype="float32")
     decoder, _ = load_model("pc-tiny", dtype="int4")
-    assert decoder.tok_emb.weight.dtype == torch.bfloat16 and decoder.dtype == torch.float32
-    torch.testing.assert_close(decoder.tok_emb.weight, float_decoder.tok_emb.weight.bfloat16())
+    embedding, head = decoder.tok_emb, decoder.lm_head
+    assert isinstance(embedding, Int8Embedding) and isinstance(head, Int8Linear)
+    assert embedding.weight_int8.data_ptr() == head.weight_int8.data_ptr()  # one matrix
+    assert decoder.dtype == torch.float32
+    tokens = torch.tensor([[0, 5, 2047]])
+    found, expected = embedding(tokens), float_decoder.tok_emb(tokens)
+    steps = head.scales.float()[tokens].unsqueeze(-1)
+    assert found.dtype == torch.float32
+    assert bool(((found - expected).abs() <= steps * (0.5 + 2**-7)).all())
     decoder.tie_weights()  # as a loader or an adapter may call it: the head stays quantised
-    assert isinstance(decoder.lm_head, Int8Linear) and not list(decoder.lm_head.parameters())
+    assert isinstance(decoder.lm_head, Int8Linear) and not list(decoder.parameters(False))
+
+
+def test_an_untied_quantised_model_keeps_int8_rows_of_its_own_embedding(
+    q4_files: dict[str, Path],
+) -> None:
+    float_decoder = load_decoder(q4_files["Q4_1"], dtype="float32")
+    decoder = load_decoder(q4_files["Q4_1"], dtype="int4")
+    assert isinstance(decoder.tok_emb, Int8Embedding) and isinstance(decoder.lm_head, Int8Linear)
+    assert decoder.tok_emb.weight_int8.data_ptr() != decoder.lm_head.weight_int8.data_ptr()
+    tokens = torch.arange(decoder.config.vocab_size)[None]
+    torch.testing.assert_close(
+        decoder.tok_emb(tokens), float_decoder.tok_emb(tokens), rtol=0, atol=0.02
+    )
+
+
+@pytest.mark.skipif(
+    not {"fbgemm", "x86"} & set(torch.backends.quantized.supported_engines),
+    reason="this torch build has no fbgemm engine (the layer keeps torch's int8 kernel)",
+)
+def test_the_output_layer_decodes_on_fbgemms_dynamic_int8_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoder, _ = load_model("pc-tiny", dtype="int4")
+    head = decoder.lm_head
+    assert isinstance(head, Int8Linear) and head.dynamic is not None
+    calls: list[int] = []
+    product = torch.ops.quantized.linear_dynamic
+    monkeypatch.setattr(
+        torch.ops.quantized, "linear_dynamic", lambda *a: calls.append(1) or product(*a)
+    )
+    torch.manual_seed(0)
+    for rows in (1, GEMV_ROWS - 1, GEMV_ROWS):
+        x = torch.randn(1, rows, head.in_features)
+        reference = nn.functional.linear(x, head.dequantized())
+        # the activations are quantised to 8 bits a row: within 1% of the output's range
+        torch.testing.assert_close(head(x), reference, rtol=0, atol=0.01 * reference.abs().max())
+    assert calls == [1, 1]  # fewer than GEMV_ROWS rows only: a prompt dequantises instead
+
+
+def test_without_fbgemm_the_output_layer_keeps_torchs_int8_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def missing(*_: object) -> None:
+        raise RuntimeError("no quantised engine")  # as a torch build without fbgemm says
+
+    monkeypatch.setattr(torch.ops.quantized, "linear_prepack", missing)
+    layer = Int8Linear.from_linear(_linear())
+    assert not layer.use_dynamic_kernel() and layer.dynamic is None
+    x = torch.randn(1, 1, 64)
+    reference = nn.functional.linear(x, layer.dequantized())
+    torch.testing.assert_close(layer(x).float(), reference, rtol=2e-2, atol=2e-2)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,9 @@ from tuning_support import QUICK, label_task
 import promptcraft as pc
 from promptcraft.errors import TuningConfigError, TuningDataError
 from promptcraft.nn import Decoder
+from promptcraft.nn.quantized import quantize_linears
 from promptcraft.prompts.kinds import PrefixPrompt
+from promptcraft.quantization import Quantization
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import read_examples, run_tuning
 from promptcraft.tuning.data import render_example, split_examples
@@ -56,6 +58,15 @@ def test_test_example_that_is_also_trained_on_is_refused(
             **QUICK,
         )
     assert info.value.line == 2
+
+
+def test_a_quantised_model_is_refused_before_training(
+    tiny_model: Callable[..., Decoder], bundled_tokenizer: Tokenizer
+) -> None:
+    quantised = quantize_linears(tiny_model(), Quantization(bits=4))
+    with pytest.raises(TuningConfigError, match=r"quantised weights .* tune the float") as info:
+        run_tuning("prompt", data=label_task(10, seed=0), model=(quantised, bundled_tokenizer))
+    assert info.value.field == "model"
 
 
 def test_unknown_tuning_option_is_refused_naming_it() -> None:

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 import torch
 
 from ...errors import ModelLoadError
-from ...quantization import Quantization
+from ...quantization import OUTPUT_LAYER, Quantization
 from ..config import ModelConfig
 from ..model import Decoder
-from ..quantized import Int4Linear, Int4Weight, quantized_linear
+from ..quantized import Int4Linear, Int4Weight, Int8Embedding, Int8Linear
 from .hf_layout import IGNORED_SUFFIXES, Piece, hf_layout
 from .memory import return_freed_memory
 from .source import SourceTensor, TensorSource
@@ -32,6 +33,7 @@ __all__ = ["build_decoder", "check_finite", "checked_layout"]
 
 # The block a Hugging Face tensor belongs to: "model.layers.3." (Llama) or "h.3." (GPT-2).
 _LAYER_NAME = re.compile(r"(?:model\.layers|h)\.(\d+)\.")
+_EMBEDDING = "tok_emb"
 
 
 def checked_layout(source: TensorSource) -> list[Piece]:
@@ -58,10 +60,7 @@ def build_decoder(
     except RuntimeError as exc:  # sizes are checked; only the RoPE tables' can overflow
         raise _context_too_long(source, exc) from None
     model.rope_cos = model.rope_sin = None  # computed once the weights are in
-    pending = {} if quantization is None else _take_linears(model)
-    if quantization is not None:
-        # looked up a row at a time, so bfloat16 costs nothing in speed and halves it
-        model.tok_emb.to(torch.bfloat16)
+    pending = {} if quantization is None else _take_quantized(model)
     model.to_empty(device="cpu")
     model.tie_weights()
     model.use_fast_layout(keep_values=False)
@@ -72,8 +71,7 @@ def build_decoder(
         assert quantization is not None
         parent, _, attr = name.rpartition(".")
         chosen = quantization.for_layer(name, *shape)
-        weight, bias = pieces.get(f"{name}.weight"), pieces.get(f"{name}.bias")
-        module = _quantized_linear(chosen, source, weight, bias, model)
+        module = _quantized_module(name, shape, chosen, source, pieces, model.lm_head)
         setattr(model.get_submodule(parent), attr, module)
     try:
         model.reset_rope()
@@ -100,19 +98,27 @@ def _fill(model: Decoder, layout: list[Piece], source: TensorSource) -> None:
     assert not unfilled, f"no checkpoint tensors for {sorted(unfilled)}"
     with torch.no_grad():
         for piece in layout:
-            target, offset = params[piece.name], 0
-            for name, shape in piece.sources:
-                if piece.transposed:
-                    target[offset : offset + shape[-1]].copy_(_read(source, name, piece))
-                    offset += shape[-1]
-                    continue
-                stored = source.tensors[name]
-                for start, values in stored.read_rows():
-                    check_finite(values, stored)
-                    target[offset + start : offset + start + len(values)].copy_(values)
-                    del values  # before the next rows are read: the peak stays small
-                stored.release()
-                offset += shape[0]
+            target = params[piece.name]
+            for start, values in _piece_rows(source, piece):
+                target[start : start + len(values)].copy_(values)
+
+
+def _piece_rows(source: TensorSource, piece: Piece) -> Iterator[tuple[int, torch.Tensor]]:
+    """A piece's float values as ``(first row, rows)``, a few thousand rows at a time where
+    the format can (the peak stays small), each source tensor checked and let go of once
+    read."""
+    offset = 0
+    for name, shape in piece.sources:
+        if piece.transposed:
+            yield offset, _read(source, name, piece)
+            offset += shape[-1]
+            continue
+        stored = source.tensors[name]
+        for start, values in stored.read_rows():
+            check_finite(values, stored)
+            yield offset + start, values
+        stored.release()
+        offset += shape[0]
 
 
 def _read(source: TensorSource, name: str, piece: Piece) -> torch.Tensor:
@@ -124,35 +130,50 @@ def _read(source: TensorSource, name: str, piece: Piece) -> torch.Tensor:
     return values.t() if piece.transposed else values
 
 
-def _take_linears(model: Decoder) -> dict[str, tuple[int, int]]:
-    """Detach the (meta) projections, leaving placeholders: their float weights are never
-    allocated. Returns their names and weight shapes."""
+def _take_quantized(model: Decoder) -> dict[str, tuple[int, int]]:
+    """Detach the (meta) projections and the token embedding, leaving placeholders: their
+    float weights are never allocated. Returns their names and weight shapes, the output
+    layer before the embedding (which may share its rows)."""
     taken = {}
     for name, module in list(model.named_modules()):
         if isinstance(module, torch.nn.Linear):
             parent, _, attr = name.rpartition(".")
             setattr(model.get_submodule(parent), attr, torch.nn.Identity())
             taken[name] = (module.out_features, module.in_features)
+    taken[_EMBEDDING] = (model.config.vocab_size, model.config.dim)
+    model.tok_emb = torch.nn.Identity()  # type: ignore[assignment]
     return taken
 
 
-def _quantized_linear(
+def _quantized_module(
+    name: str,
+    shape: tuple[int, int],
     quantization: Quantization,
     source: TensorSource,
-    weight: Piece | None,
-    bias: Piece | None,
-    model: Decoder,
+    pieces: dict[str, Piece],
+    output_layer: torch.nn.Module,
 ) -> torch.nn.Module:
-    """A projection built from its pieces (no weight piece: the output layer tied to the
-    token embedding, quantised from the embedding's values)."""
+    """The quantised module ``name`` (a projection, or the token embedding; its weight
+    ``shape``) built from its pieces. A tied output layer has no piece of its own: it is
+    quantised from the embedding's. The embedding is int8 rows (:class:`Int8Embedding`),
+    the output layer's own where they are the same matrix."""
+    weight, bias = pieces.get(f"{name}.weight"), pieces.get(f"{name}.bias")
+    if name == _EMBEDDING:
+        tied = f"{OUTPUT_LAYER}.weight" not in pieces  # quantised from the embedding's piece
+        if tied and isinstance(output_layer, Int8Linear):
+            return Int8Embedding.of(output_layer)
+        assert weight is not None
+        return Int8Embedding.of(Int8Linear.from_rows(_piece_rows(source, weight), shape, None))
+    weight = weight or pieces[f"{_EMBEDDING}.weight"]
     with torch.no_grad():
         bias_values = None if bias is None else _read_piece(source, bias)
-        if weight is None:
-            return quantized_linear(quantization, model.tok_emb.weight, bias_values)
         if quantization.bits == 4:
-            parts = [_int4_part(source, name, weight, quantization) for name, _ in weight.sources]
+            parts = [_int4_part(source, part, weight, quantization) for part, _ in weight.sources]
             return Int4Linear(Int4Weight.cat(parts), bias_values)
-        return quantized_linear(quantization, _read_piece(source, weight), bias_values)
+        layer = Int8Linear.from_rows(_piece_rows(source, weight), shape, bias_values)
+        if name == OUTPUT_LAYER:
+            layer.use_dynamic_kernel()
+        return layer
 
 
 def _read_piece(source: TensorSource, piece: Piece) -> torch.Tensor:
