@@ -1,23 +1,29 @@
-"""Throughput and latency of ``promptcraft serve`` over loopback, and what HTTP adds.
+"""Throughput and latency of ``promptcraft serve`` over loopback, side by side with
+llama-cpp-python's OpenAI-compatible server on the same GGUF file; and what HTTP adds.
 
-Starts ``promptcraft serve`` (pc-tiny unless ``--model NAME|PATH``) as a subprocess,
-then measures:
+Starts each server as a subprocess (SmolLM2-135M-Instruct unless ``--model NAME|PATH``;
+llama.cpp only for a GGUF model), then, at 1, 4, 8, 16 and 32 concurrent streaming
+clients, sends chat requests of mixed prompt length (a question, a paragraph, a page; about
+30, 120 and 400 tokens) that each ask for exactly ``--max-tokens`` new tokens (64; greedy,
+``min_tokens`` = ``max_tokens``, which both servers take) and reports requests/s,
+completion tokens/s, p50/p95 latency (request sent → ``[DONE]``) and p50/p95 time to first
+token (→ first text event). Then, for promptcraft alone, the HTTP overhead per request: the
+median latency of a one-token request through the server minus that of the same call on a
+``LocalBackend`` in this process (same model, same threads), alternating the two.
 
-- at 1, 8 and 32 concurrent streaming clients: requests/s, completion tokens/s, p50/p95
-  latency (request sent → ``[DONE]``) and time to first token (→ first text event). Every
-  request asks for exactly ``--max-tokens`` tokens (greedy, ``ignore_eos``), so the rows
-  compare like with like;
-- the HTTP overhead per request: the median latency of a one-token request through the
-  server minus that of the same call on a ``LocalBackend`` in this process (same model,
-  same thread count), one request at a time, alternating the two.
+llama-cpp-python is a benchmark-only peer, never a dependency: it compiles from source, so
+install it once with its ``server`` extra in a venv outside the repository and name that
+venv's python with ``--llama-python`` (default /work/peers/llama-venv/bin/python); without
+it, its rows say so. Its server runs one request at a time (it has no ``--parallel`` slots,
+unlike llama.cpp's C++ server; ``--interrupt_requests False`` makes it queue a request
+instead of cutting off the one streaming), and so does promptcraft's today
+(promptcraft/server/scheduler.py): issue 21 is to batch them.
 
-The server generates one request at a time (see promptcraft/server/scheduler.py), so
-tokens/s stays flat as clients are added while latency grows with the queue.
+    python benchmarks/serve.py                              # SmolLM2, 2 threads
+    python benchmarks/serve.py --dtype int4 --compile       # our fastest single stream
+    python benchmarks/serve.py --model pc-tiny --threads 1 --quick
 
-    python benchmarks/serve.py                      # pc-tiny, 1 torch thread
-    python benchmarks/serve.py --model PATH --threads 2 --quick
-
-Writes the table to benchmarks/results/serve.md as well.
+Writes the table to benchmarks/results/serve.md as well (``--out`` to change).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import os
 import platform
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,11 +50,18 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "serve.md"
+DEFAULT_LLAMA_PYTHON = Path("/work/peers/llama-venv/bin/python")
+CLIENTS = (1, 4, 8, 16, 32)
 WORDS = [
     "apples", "rivers", "engines", "violins", "glaciers", "spiders", "lanterns", "tunnels",
     "parrots", "meteors", "bridges", "harbors", "pianos", "deserts", "kites", "volcanoes",
     "wolves", "castles", "orchids", "comets", "ferries", "canyons", "owls",
 ]  # fmt: skip
+PARAGRAPH = (
+    "The town council met on Tuesday to discuss the new bicycle lanes along the river. "
+    "Shop owners worried about parking, while parents asked for safer routes to school. "
+    "After two hours the council agreed to a six-month trial on the northern bank. "
+)
 
 
 @dataclass
@@ -59,40 +73,60 @@ class Sample:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="pc-tiny", help="a local model's name or path (pc-tiny)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads, server and direct")
-    parser.add_argument("--max-tokens", type=int, default=32, help="tokens per request")
+    parser.add_argument("--model", default="smollm2", help="a local model's name or path")
+    parser.add_argument("--dtype", default=None, help="promptcraft's --dtype (float32)")
+    parser.add_argument("--compile", action="store_true", help="promptcraft's --compile")
+    parser.add_argument("--threads", type=int, default=2, help="threads, every server (2)")
+    parser.add_argument("--max-tokens", type=int, default=64, help="tokens per request (64)")
+    parser.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     parser.add_argument("--quick", action="store_true", help="fewer requests per row")
+    parser.add_argument("--llama-python", type=Path, default=DEFAULT_LLAMA_PYTHON)
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    process, base_url, model = start_server(args.model, args.threads)
+    sys.path.insert(0, str(ROOT))
+    from promptcraft.model_catalog import resolve_local_model
+
+    model_file, _ = resolve_local_model(args.model)
+    rows: dict[str, list[tuple]] = {}
+    process, base_url, model = start_server(args)
     try:
-        rows = []
-        for clients in (1, 8, 32):
-            requests = max(8, clients * 2) if args.quick else max(16, clients * 4)
-            asyncio.run(run_load(base_url, model, min(clients, 4), 8, seed=1000))  # warm up
-            rows.append(
-                (
-                    clients,
-                    requests,
-                    *asyncio.run(measure(base_url, model, clients, requests, args.max_tokens)),
-                )
-            )
-        overhead = measure_overhead(
-            base_url, model, args.model, args.threads, 15 if args.quick else 40
-        )
+        rows["promptcraft"] = load_rows(base_url, model, args)
+        overhead = measure_overhead(base_url, model, args, 15 if args.quick else 40)
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
-    report = render(rows, overhead, args, model)
+        stop(process)
+    skipped = llama_missing(args.llama_python, model_file)
+    if skipped is None:
+        process, base_url, model = start_llama_server(args.llama_python, model_file, args)
+        try:
+            rows["llama.cpp"] = load_rows(base_url, model, args)
+        finally:
+            stop(process)
+    report = render(rows, overhead, args, model_file, skipped)
     print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report)
 
 
-def start_server(model: str, threads: int) -> tuple[subprocess.Popen[str], str, str]:
-    command = [sys.executable, "-m", "promptcraft", "serve", "--model", model, "--port", "0",
-               "--threads", str(threads), "--log-level", "warning"]  # fmt: skip
+def load_rows(base_url: str, model: str, args: argparse.Namespace) -> list[tuple]:
+    rows = []
+    asyncio.run(run_load(base_url, model, 2, 4, seed=1000, max_tokens=8))  # warm up
+    for clients in args.clients:
+        requests = max(4, clients * 2) if args.quick else max(8, clients * 3)
+        print(f"{base_url}: {clients} client(s), {requests} requests ...", flush=True)
+        result = asyncio.run(measure(base_url, model, clients, requests, args.max_tokens))
+        rows.append((clients, requests, *result))
+    return rows
+
+
+def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
+    command = [sys.executable, "-m", "promptcraft", "serve", "--model", args.model,
+               "--port", "0", "--threads", str(args.threads), "--log-level", "warning",
+               "--max-concurrency", "64"]  # fmt: skip
+    if args.dtype:
+        command += ["--dtype", args.dtype]
+    if args.compile:
+        command.append("--compile")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -100,47 +134,99 @@ def start_server(model: str, threads: int) -> tuple[subprocess.Popen[str], str, 
     if not found:
         process.kill()
         raise SystemExit(f"the server did not start: {line!r}")
-    base_url = found.group(2)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    return process, wait_healthy(process, found.group(2), "/health"), found.group(1)
+
+
+def llama_missing(python: Path, model_file: Path) -> str | None:
+    """Why the llama.cpp rows are skipped, or None."""
+    if model_file.suffix != ".gguf":
+        return f"llama.cpp rows skipped: {model_file} is not a GGUF file"
+    if not python.exists():
+        return f"llama.cpp rows skipped: {python} not found (llama-cpp-python[server] in a venv)"
+    probe = subprocess.run([str(python), "-c", "import llama_cpp.server.app"], capture_output=True)
+    if probe.returncode != 0:
+        return f"llama.cpp rows skipped: {python} lacks llama-cpp-python's server extra"
+    return None
+
+
+def start_llama_server(
+    python: Path, model_file: Path, args: argparse.Namespace
+) -> tuple[subprocess.Popen[str], str, str]:
+    port = free_port()
+    command = [str(python), "-m", "llama_cpp.server", "--model", str(model_file),
+               "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(args.threads),
+               "--n_threads_batch", str(args.threads), "--n_ctx", "2048",
+               # by default a new request cuts off the one streaming: queue them instead
+               "--interrupt_requests", "False"]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+    )
+    base_url = wait_healthy(process, f"http://127.0.0.1:{port}", "/v1/models")
+    return process, base_url, model_file.name
+
+
+def wait_healthy(process: subprocess.Popen[str], base_url: str, path: str) -> str:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"{base_url}/health").status_code == 200:
-                return process, base_url, found.group(1)
+            if httpx.get(f"{base_url}{path}").status_code == 200:
+                return base_url
         except httpx.TransportError:
-            time.sleep(0.05)
+            time.sleep(0.1)
     process.kill()
-    raise SystemExit("the server did not answer /health")
+    raise SystemExit(f"the server at {base_url} did not answer {path}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def prompt(i: int) -> str:
+    """Request ``i``'s message: a question, a paragraph or a page, in turn."""
     a, b = WORDS[i % len(WORDS)], WORDS[(i // len(WORDS) + 7 * i) % len(WORDS)]
-    return f"Request {i}: write about {a} and {b}."
+    question = f"Request {i}: write about {a} and {b}."
+    return [question, PARAGRAPH + question, PARAGRAPH * 5 + question][i % 3]
 
 
 async def one_request(client: httpx.AsyncClient, model: str, i: int, max_tokens: int) -> Sample:
     body = {
         "model": model,
-        "prompt": prompt(i),
+        "messages": [{"role": "user", "content": prompt(i)}],
         "max_tokens": max_tokens,
+        "min_tokens": max_tokens,
         "temperature": 0,
-        "ignore_eos": True,
         "stream": True,
-        "stream_options": {"include_usage": True},
     }
     start = time.perf_counter()
     ttft = None
-    tokens = 0
-    async with client.stream("POST", "/v1/completions", json=body) as response:
+    chunks, finish = 0, None
+    async with client.stream("POST", "/v1/chat/completions", json=body) as response:
         response.raise_for_status()
         async for line in response.aiter_lines():
             if not line.startswith("data: {"):
                 continue
-            event = json.loads(line[6:])
-            if event["choices"] and event["choices"][0]["text"] and ttft is None:
-                ttft = time.perf_counter() - start
-            if event.get("usage"):
-                tokens = event["usage"]["completion_tokens"]
+            choices = json.loads(line[6:])["choices"]
+            if not choices:
+                continue
+            finish = choices[0].get("finish_reason") or finish
+            if choices[0].get("delta", {}).get("content"):
+                chunks += 1
+                if ttft is None:
+                    ttft = time.perf_counter() - start
     latency = time.perf_counter() - start
+    # min_tokens = max_tokens: a request that ends on its length made exactly max_tokens
+    # (llama-cpp-python streams no usage to count them by)
+    tokens = max_tokens if finish == "length" else chunks
     return Sample(latency=latency, ttft=latency if ttft is None else ttft, tokens=tokens)
 
 
@@ -184,15 +270,13 @@ async def measure(
 
 
 def measure_overhead(
-    base_url: str, model: str, model_arg: str, threads: int, repeats: int
+    base_url: str, model: str, args: argparse.Namespace, repeats: int
 ) -> dict[str, float]:
-    import torch
-
     from promptcraft.backends import load_backend
     from promptcraft.cli.model_option import local_spec
 
-    torch.set_num_threads(threads)
-    backend = load_backend(local_spec(model_arg), threads=threads)
+    options = {"dtype": args.dtype} if args.dtype else {}
+    backend = load_backend(local_spec(args.model), threads=args.threads, **options)
     params = {"max_tokens": 1, "temperature": 0, "ignore_eos": True}
     direct: list[float] = []
     direct_for_stream: list[float] = []
@@ -202,7 +286,7 @@ def measure_overhead(
     # same thing before each call: prompt a_i, then b_i, for each i.
     with httpx.Client(base_url=base_url, timeout=120) as client:
         for i in range(repeats):
-            a, b = prompt(5000 + 2 * i), prompt(5001 + 2 * i)
+            a, b = prompt(5000 + 6 * i), prompt(5003 + 6 * i)  # questions
             direct.append(_timed(partial(backend.generate, a, **params)))
             direct_for_stream.append(_timed(partial(backend.generate, b, **params)))
             served.append(_timed(partial(_post, client, {"model": model, "prompt": a, **params})))
@@ -237,32 +321,46 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def render(
-    rows: list[tuple], overhead: dict[str, float], args: argparse.Namespace, model: str
+    rows: dict[str, list[tuple]],
+    overhead: dict[str, float],
+    args: argparse.Namespace,
+    model_file: Path,
+    skipped: str | None,
 ) -> str:
     ms = 1000.0
+    ours = f"promptcraft serve --dtype {args.dtype or 'float32'}" + (
+        " --compile" if args.compile else ""
+    )
     lines = [
-        f"# promptcraft serve: model {model}, {args.max_tokens} tokens per request, loopback",
+        f"# promptcraft serve against llama-cpp-python's server: {model_file.name}, "
+        f"{args.max_tokens} tokens per request, loopback",
         "",
-        f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {args.threads} torch thread(s) in the server; "
-        "the client runs on the same machine (a shared one: expect noise). Greedy, "
-        "`ignore_eos`, streaming with `include_usage`. One request generates at a time.",
+        f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs (shared: "
+        f"expect noise), Python {platform.python_version()}, {args.threads} thread(s) in "
+        f"each server, the clients on the same machine. Chat requests of mixed prompt "
+        f"length (about 30, 120 and 400 tokens), greedy, exactly {args.max_tokens} new "
+        "tokens each (`min_tokens`), streamed. Both servers generate one request at a time "
+        "(promptcraft's scheduler; llama-cpp-python has no parallel slots).",
         "",
-        "| clients | requests | req/s | tokens/s | p50 latency | p95 latency | p50 TTFT "
-        "| p95 TTFT |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | clients | requests | req/s | tokens/s | p50 latency | p95 latency "
+        "| p50 TTFT | p95 TTFT |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for clients, requests, rps, tps, p50, p95, t50, t95 in rows:
-        lines.append(
-            f"| {clients} | {requests} | {rps:.2f} | {tps:.0f} | {p50 * ms:.0f} ms | "
-            f"{p95 * ms:.0f} ms | {t50 * ms:.0f} ms | {t95 * ms:.0f} ms |"
-        )
+    names = {"promptcraft": ours, "llama.cpp": "llama-cpp-python server (Q4_1 file as is)"}
+    for engine, engine_rows in rows.items():
+        for clients, requests, rps, tps, p50, p95, t50, t95 in engine_rows:
+            lines.append(
+                f"| {names[engine]} | {clients} | {requests} | {rps:.2f} | {tps:.0f} | "
+                f"{p50 * ms:.0f} ms | {p95 * ms:.0f} ms | {t50 * ms:.0f} ms | {t95 * ms:.0f} ms |"
+            )
+    if skipped:
+        lines += ["", skipped]
     d, s = overhead["direct"], overhead["served"]
     ds, st = overhead["direct_for_stream"], overhead["streamed"]
     lines += [
         "",
-        f"HTTP overhead per request (one-token requests, one at a time, median of "
-        f"{overhead['repeats']:.0f}):",
+        f"HTTP overhead per request (promptcraft; one-token requests, one at a time, median "
+        f"of {overhead['repeats']:.0f}):",
         "",
         "| path | latency | overhead vs direct |",
         "| --- | ---: | ---: |",
@@ -272,12 +370,7 @@ def render(
         f"| POST /v1/completions, stream, prompts b | {st * ms:.2f} ms | "
         f"{(st - ds) * ms:+.2f} ms |",
         "",
-        "Command: `python benchmarks/serve.py"
-        + (f" --model {args.model}" if args.model != "pc-tiny" else "")
-        + (f" --threads {args.threads}" if args.threads != 1 else "")
-        + (f" --max-tokens {args.max_tokens}" if args.max_tokens != 32 else "")
-        + (" --quick" if args.quick else "")
-        + "`",
+        "Command: `python benchmarks/" + " ".join(["serve.py", *sys.argv[1:]]) + "`",
         "",
     ]
     return "\n".join(lines)
