@@ -8,19 +8,21 @@ clients, sends chat requests of mixed prompt length (a question, a paragraph, a 
 ``min_tokens`` = ``max_tokens``, which both servers take) and reports requests/s,
 completion tokens/s, p50/p95 latency (request sent → ``[DONE]``) and p50/p95 time to first
 token (→ first text event). Then, for promptcraft alone, the HTTP overhead per request: the
-median latency of a one-token request through the server minus that of the same call on a
-``LocalBackend`` in this process (same model, same threads), alternating the two.
+median latency of a one-token request through the server minus that of the same request on
+the same batch engine in this process (same model, same threads, also on the main thread),
+alternating the two.
 
 llama-cpp-python is a benchmark-only peer, never a dependency: it compiles from source, so
 install it once with its ``server`` extra in a venv outside the repository and name that
 venv's python with ``--llama-python`` (default /work/peers/llama-venv/bin/python); without
 it, its rows say so. Its server runs one request at a time (it has no ``--parallel`` slots,
 unlike llama.cpp's C++ server; ``--interrupt_requests False`` makes it queue a request
-instead of cutting off the one streaming), and so does promptcraft's today
-(promptcraft/server/scheduler.py): issue 21 is to batch them.
+instead of cutting off the one streaming). promptcraft's batches them continuously
+(``--max-batch``, promptcraft/nn/continuous_batching.py).
 
     python benchmarks/serve.py                              # SmolLM2, 2 threads
-    python benchmarks/serve.py --dtype int4 --compile       # our fastest single stream
+    python benchmarks/serve.py --dtype int4                 # the README's table
+    python benchmarks/serve.py --dtype int4 --max-batch 8 --prefill-chunk 128
     python benchmarks/serve.py --model pc-tiny --threads 1 --quick
 
 Writes the table to benchmarks/results/serve.md as well (``--out`` to change).
@@ -40,11 +42,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,7 +79,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="smollm2", help="a local model's name or path")
     parser.add_argument("--dtype", default=None, help="promptcraft's --dtype (float32)")
-    parser.add_argument("--compile", action="store_true", help="promptcraft's --compile")
+    parser.add_argument("--max-batch", type=int, help="promptcraft's --max-batch (its default)")
+    parser.add_argument(
+        "--prefill-chunk", type=int, help="promptcraft's --prefill-chunk (its default)"
+    )
+    parser.add_argument(
+        "--skip-llama", action="store_true", help="promptcraft's rows only (for sweeps)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="threads, every server (2)")
     parser.add_argument("--max-tokens", type=int, default=64, help="tokens per request (64)")
     parser.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
@@ -95,7 +105,8 @@ def main() -> None:
         overhead = measure_overhead(base_url, model, args, 15 if args.quick else 40)
     finally:
         stop(process)
-    skipped = llama_missing(args.llama_python, model_file)
+    skipped = "skipped (--skip-llama)" if args.skip_llama else None
+    skipped = skipped or llama_missing(args.llama_python, model_file)
     if skipped is None:
         process, base_url, model = start_llama_server(args.llama_python, model_file, args)
         try:
@@ -122,11 +133,13 @@ def load_rows(base_url: str, model: str, args: argparse.Namespace) -> list[tuple
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str, str]:
     command = [sys.executable, "-m", "promptcraft", "serve", "--model", args.model,
                "--port", "0", "--threads", str(args.threads), "--log-level", "warning",
-               "--max-concurrency", "64"]  # fmt: skip
+               "--max-queue", "64"]  # fmt: skip
+    if args.max_batch:
+        command += ["--max-batch", str(args.max_batch)]
+    if args.prefill_chunk:
+        command += ["--prefill-chunk", str(args.prefill_chunk)]
     if args.dtype:
         command += ["--dtype", args.dtype]
-    if args.compile:
-        command.append("--compile")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -277,6 +290,8 @@ def measure_overhead(
 
     options = {"dtype": args.dtype} if args.dtype else {}
     backend = load_backend(local_spec(args.model), threads=args.threads, **options)
+    # In-process, the same batch engine the server runs, on this (the main) thread as there.
+    engine = backend.batch_engine(max_batch=args.max_batch or 16, own_thread=False)
     params = {"max_tokens": 1, "temperature": 0, "ignore_eos": True}
     direct: list[float] = []
     direct_for_stream: list[float] = []
@@ -287,8 +302,8 @@ def measure_overhead(
     with httpx.Client(base_url=base_url, timeout=120) as client:
         for i in range(repeats):
             a, b = prompt(5000 + 6 * i), prompt(5003 + 6 * i)  # questions
-            direct.append(_timed(partial(backend.generate, a, **params)))
-            direct_for_stream.append(_timed(partial(backend.generate, b, **params)))
+            direct.append(_timed(partial(_engine_call, backend, engine, a, params)))
+            direct_for_stream.append(_timed(partial(_engine_call, backend, engine, b, params)))
             served.append(_timed(partial(_post, client, {"model": model, "prompt": a, **params})))
             body = {"model": model, "prompt": b, "stream": True, **params}
             streamed.append(_timed(partial(_post, client, body)))
@@ -300,6 +315,21 @@ def measure_overhead(
         "streamed": st,
         "repeats": repeats,
     }
+
+
+def _engine_call(backend: Any, engine: Any, text: str, params: dict[str, Any]) -> None:
+    from promptcraft.backends.requests import build_request
+
+    request = build_request(text, None, params, backend.capabilities)
+    ids, fitted, constraint = backend.prepare_generation(request)
+    done = threading.Event()
+
+    def deliver(item: Any) -> None:
+        if isinstance(item, BaseException) or item.finish_reason is not None:
+            done.set()
+
+    engine.submit(ids, fitted, deliver, constraint=constraint)
+    engine.work_here(running=lambda: not done.is_set())
 
 
 def _post(client: httpx.Client, body: dict[str, object]) -> None:
@@ -328,9 +358,11 @@ def render(
     skipped: str | None,
 ) -> str:
     ms = 1000.0
-    ours = f"promptcraft serve --dtype {args.dtype or 'float32'}" + (
-        " --compile" if args.compile else ""
-    )
+    ours = f"promptcraft serve --dtype {args.dtype or 'float32'} --threads {args.threads}"
+    if args.max_batch:
+        ours += f" --max-batch {args.max_batch}"
+    if args.prefill_chunk:
+        ours += f" --prefill-chunk {args.prefill_chunk}"
     lines = [
         f"# promptcraft serve against llama-cpp-python's server: {model_file.name}, "
         f"{args.max_tokens} tokens per request, loopback",
@@ -339,8 +371,9 @@ def render(
         f"expect noise), Python {platform.python_version()}, {args.threads} thread(s) in "
         f"each server, the clients on the same machine. Chat requests of mixed prompt "
         f"length (about 30, 120 and 400 tokens), greedy, exactly {args.max_tokens} new "
-        "tokens each (`min_tokens`), streamed. Both servers generate one request at a time "
-        "(promptcraft's scheduler; llama-cpp-python has no parallel slots).",
+        "tokens each (`min_tokens`), streamed. promptcraft batches requests continuously "
+        "(its default `--max-batch 16` unless the row says otherwise); llama-cpp-python's "
+        "server has no parallel slots and generates one request at a time.",
         "",
         "| server | clients | requests | req/s | tokens/s | p50 latency | p95 latency "
         "| p50 TTFT | p95 TTFT |",
@@ -355,6 +388,7 @@ def render(
             )
     if skipped:
         lines += ["", skipped]
+    lines += goals(rows)
     d, s = overhead["direct"], overhead["served"]
     ds, st = overhead["direct_for_stream"], overhead["streamed"]
     lines += [
@@ -364,9 +398,9 @@ def render(
         "",
         "| path | latency | overhead vs direct |",
         "| --- | ---: | ---: |",
-        f"| LocalBackend.generate in-process, prompts a | {d * ms:.2f} ms | |",
+        f"| the batch engine in-process, prompts a | {d * ms:.2f} ms | |",
         f"| POST /v1/completions, prompts a | {s * ms:.2f} ms | {(s - d) * ms:+.2f} ms |",
-        f"| LocalBackend.generate in-process, prompts b | {ds * ms:.2f} ms | |",
+        f"| the batch engine in-process, prompts b | {ds * ms:.2f} ms | |",
         f"| POST /v1/completions, stream, prompts b | {st * ms:.2f} ms | "
         f"{(st - ds) * ms:+.2f} ms |",
         "",
@@ -374,6 +408,28 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def goals(rows: dict[str, list[tuple]]) -> list[str]:
+    """Issue 21's goals, as measured (rows: clients, requests, req/s, tokens/s, p50, p95,
+    p50 TTFT, p95 TTFT)."""
+    ours = {row[0]: row for row in rows.get("promptcraft", [])}
+    peer = {row[0]: row for row in rows.get("llama.cpp", [])}
+    lines = ["", "Goals:", ""]
+    if 1 in ours and 16 in ours:
+        scale = ours[16][3] / ours[1][3]
+        ttft = ours[16][6] / ours[1][6]
+        lines.append(f"- 16 clients against 1, tokens/s (goal >= 5x): {scale:.2f}x")
+        lines.append(f"- p50 time to first token, 16 clients against 1 (goal <= 3x): {ttft:.2f}x")
+    for clients, row in ours.items():
+        if clients in peer:
+            other = peer[clients]
+            lines.append(
+                f"- {clients} client(s) against llama.cpp: tokens/s {row[3]:.0f} against "
+                f"{other[3]:.0f} ({row[3] / other[3]:.2f}x, goal >= 1x); p95 latency "
+                f"{row[5] * 1000:.0f} against {other[5] * 1000:.0f} ms (goal <=)"
+            )
+    return lines
 
 
 if __name__ == "__main__":

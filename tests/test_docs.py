@@ -273,6 +273,9 @@ def test_readme_serve_walkthrough_runs(tmp_path: Path) -> None:
     assert "The capital of France is Paris." in result.stdout  # curl's chat and the client's
     assert "data: [DONE]" in result.stdout
     assert "CompletionUsage(" in result.stdout  # the openai client's reply
+    for capital in ("Tokyo", "Cairo", "Berlin"):  # the four questions asked at once
+        assert capital in result.stdout
+    assert "decoding steps by batch size:" in result.stdout
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ from ..errors import (
 )
 from ..generation_types import ChoiceRanking
 from ..model_catalog import reinstall_hint, resolve_adapter, resolve_local_model
-from ..nn import Decoder, Generator, load_model
+from ..nn import Decoder, Generator, StreamEvent, load_model
 from ..params import GenerationParams
 from ..prompts.messages import Message
 from ..threads import resolve_threads, threads_applied
@@ -45,9 +45,10 @@ from .requests import MessagesLike, ParamsLike, build_request, coerce_messages
 from .types import Capabilities, Chunk, Completion, Request
 
 if TYPE_CHECKING:
+    from ..nn.continuous_batching import BatchEngine
     from ..structured.automaton import TokenAutomaton
 
-__all__ = ["LocalBackend", "Truncation", "chat_template_origin"]
+__all__ = ["LocalBackend", "Truncation", "chat_template_origin", "chunk_of"]
 
 Truncation = Literal["left"]
 
@@ -291,10 +292,9 @@ class LocalBackend(Backend):
                 if cancelled.is_set():  # closed (or its task cancelled) while it waited
                     return
                 for event in self.generator.stream(ids, params, constraint=constraint):
-                    if event.finish_reason is not None:
-                        yield Chunk(finish_reason=event.finish_reason, usage=event.usage)
-                    elif event.text or event.logprobs:
-                        yield Chunk(text=event.text, logprobs=event.logprobs)
+                    chunk = chunk_of(event)
+                    if chunk is not None:
+                        yield chunk
 
         return BackgroundIterator(produce, name=f"promptcraft-stream-{self.model}")
 
@@ -306,6 +306,34 @@ class LocalBackend(Backend):
             return Completion.from_chunks([chunk async for chunk in chunks], model=self.model)
         finally:
             await chunks.aclose()
+
+    # --- serving many callers at once -------------------------------------------------------
+
+    def batch_engine(
+        self, *, max_batch: int, chunk: int | None = None, own_thread: bool = True
+    ) -> BatchEngine:
+        """An engine that generates up to ``max_batch`` requests at once, each exactly as it
+        would alone (:mod:`promptcraft.nn.continuous_batching`); ``promptcraft serve`` runs
+        on one. It takes its turns under this backend's lock, between other calls.
+        Feed it :meth:`prepare_generation`'s results."""
+        from ..nn.continuous_batching import DEFAULT_CHUNK, BatchEngine
+
+        return BatchEngine(
+            self.generator,
+            max_batch=max_batch,
+            chunk=chunk or DEFAULT_CHUNK,
+            guard=self._calling,
+            own_thread=own_thread,
+        )
+
+    def prepare_generation(
+        self, request: Request
+    ) -> tuple[list[int], GenerationParams, TokenAutomaton | None]:
+        """A request's prompt tokens and parameters fitted to the context, and its constraint
+        (or ``response_format``) compiled: what :meth:`batch_engine`'s ``submit`` takes.
+        Raises for a request this backend refuses."""
+        ids, params = self._prepare(request)
+        return ids, params, self._token_constraint(request)
 
     # --- preparing a request ---------------------------------------------------------------
 
@@ -376,6 +404,16 @@ class LocalBackend(Backend):
         """Free the KV cache; the model stays loaded and the next call rebuilds the cache."""
         with self._calling():
             self.generator.reset_cache()
+
+
+def chunk_of(event: StreamEvent) -> Chunk | None:
+    """The chunk a generator's stream event amounts to (None for one that adds nothing, such
+    as a special token's)."""
+    if event.finish_reason is not None:
+        return Chunk(finish_reason=event.finish_reason, usage=event.usage)
+    if event.text or event.logprobs:
+        return Chunk(text=event.text, logprobs=event.logprobs)
+    return None
 
 
 def _fit_context(

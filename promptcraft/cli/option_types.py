@@ -9,6 +9,7 @@ import argparse
 __all__ = [
     "TEMPERATURE_MAX",
     "fraction",
+    "non_negative_int",
     "port",
     "positive_float",
     "positive_int",
@@ -41,6 +42,13 @@ def positive_int(text: str) -> int:
     value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {value}")
     return value
 
 

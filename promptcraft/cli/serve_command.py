@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 
-from ..server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY
+from ..server.settings import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUEUE
 from .model_option import add_local_options, add_model_option, local_model_options, local_spec
-from .option_types import port, positive_int
+from .option_types import non_negative_int, port, positive_int
 
 __all__ = ["register"]
 
@@ -29,9 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Serve a local model (SmolLM2-135M-Instruct by default) at /v1/completions,\n"
             "/v1/chat/completions and /v1/models, for any OpenAI client. Listens on loopback\n"
-            "unless --host says otherwise. One request generates at a time, in arrival order;\n"
-            "up to --max-concurrency requests wait their turn, and more get 429 with\n"
-            "Retry-After. Needs the serve extra: pip install -e '.[serve]' in a clone."
+            "unless --host says otherwise. Up to --max-batch requests generate together,\n"
+            "sharing every decoding step (continuous batching: a request joins between two\n"
+            "steps and leaves when it ends), each getting exactly what it would alone; up to\n"
+            "--max-queue more wait in arrival order, and more get 429 with Retry-After.\n"
+            "GET /metrics shows the batch. Needs the serve extra: pip install -e '.[serve]'."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -57,14 +59,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     serve.add_argument(
-        "--max-concurrency",
+        "--max-batch",
         type=positive_int,
-        default=DEFAULT_MAX_CONCURRENCY,
+        default=DEFAULT_MAX_BATCH,
         metavar="N",
-        help=(
-            "requests admitted at once, running or waiting; more get 429 "
-            f"({DEFAULT_MAX_CONCURRENCY})"
-        ),
+        help=f"requests that generate together ({DEFAULT_MAX_BATCH}, chosen by measurement)",
+    )
+    serve.add_argument(
+        "--prefill-chunk",
+        type=positive_int,
+        metavar="N",
+        help="prompt tokens read per turn of the batch: larger reads long prompts faster, "
+        "smaller keeps the other requests streaming (64); the prefix cache reuses whole chunks",
+    )
+    serve.add_argument(
+        "--max-queue",
+        type=non_negative_int,
+        default=DEFAULT_MAX_QUEUE,
+        metavar="N",
+        help=f"requests that may wait for a place in the batch; more get 429 ({DEFAULT_MAX_QUEUE})",
     )
     serve.add_argument(
         "--max-body-bytes",
@@ -89,13 +102,22 @@ def _serve(args: argparse.Namespace) -> int:
     from ..server.settings import ServerSettings
 
     require_serve_extra()  # before the model loads: fail in a second, not after it
+    if args.compile:  # compiled steps round differently from the batch's eager ones
+        print(
+            "promptcraft serve: --compile is ignored: batched decoding runs eagerly, so every "
+            "request gets exactly the tokens it would get alone",
+            file=sys.stderr,
+        )
+        args.compile = False
     backend = load_backend(
         local_spec(args.model), adapter=args.adapter, **local_model_options(args)
     )
     settings = ServerSettings(
         model_id=backend.model,
         api_key=args.api_key or None,
-        max_concurrency=args.max_concurrency,
+        max_batch=args.max_batch,
+        max_queue=args.max_queue,
+        prefill_chunk=args.prefill_chunk,
         max_body_bytes=args.max_body_bytes,
     )
 

@@ -25,13 +25,13 @@ from .prompt_cache import PromptCache
 from .sampling import Sampler, TokenConstraint, token_logprobs
 from .stop_text import StopTextStream
 
-__all__ = ["Generator", "Prompt"]
+__all__ = ["ConstraintStates", "Generator", "Prompt", "RowProgress"]
 
 Prompt = str | Sequence[int]
 
 
 @dataclass
-class _Row:
+class RowProgress:
     """One sequence's progress through a generation call."""
 
     prompt_tokens: int
@@ -57,6 +57,32 @@ class _Row:
             completion_tokens=len(self.token_ids),
             cached_prompt_tokens=self.cached_tokens,
         )
+
+    def accept(
+        self, token_id: int, logprob: TokenLogprob | None, *, ends: bool, max_tokens: int
+    ) -> str:
+        """Record a generated token (``ends``: it is an end-of-sequence token, or completes a
+        constrained output); return the text it adds, with all that was held back when it
+        ends the row."""
+        self.token_ids.append(token_id)
+        if self.logprobs is not None and logprob is not None:
+            self.logprobs.append(logprob)
+        text = self.text.push(token_id)
+        if self.text.stopped or ends:
+            self.finish_reason = "stop"
+        elif len(self.token_ids) == max_tokens:
+            self.finish_reason = "length"
+        if self.finish_reason is not None:
+            text += self.text.finish()
+        return text
+
+    def event(self, token_id: int, text: str, logprob: TokenLogprob | None) -> StreamEvent:
+        return StreamEvent(
+            text=text, token_ids=[token_id], logprobs=None if logprob is None else [logprob]
+        )
+
+    def last_event(self) -> StreamEvent:
+        return StreamEvent(finish_reason=self.finish_reason, usage=self.usage())
 
 
 class Generator:
@@ -129,7 +155,7 @@ class Generator:
         """Complete several prompts in one batch; each stops on its own. Each row gets what
         its prompt gets alone (greedy, or sampled with a ``seed``), up to float rounding:
         padding is masked and every row keeps its own positions and random generator."""
-        rows: list[_Row] = []
+        rows: list[RowProgress] = []
         for _ in self._decode(prompts, _params(params, overrides), truncate, rows, constraint):
             pass
         return [row.output() for row in rows]
@@ -145,14 +171,12 @@ class Generator:
     ) -> Iterator[StreamEvent]:
         """Generate one prompt, yielding one event per token and a last event with
         ``finish_reason`` and ``usage``. Joined, the events' ``text`` is the completion."""
-        rows: list[_Row] = []
+        rows: list[RowProgress] = []
         for _, token_id, text, logprob in self._decode(
             [prompt], _params(params, overrides), truncate, rows, constraint
         ):
-            yield StreamEvent(
-                text=text, token_ids=[token_id], logprobs=None if logprob is None else [logprob]
-            )
-        yield StreamEvent(finish_reason=rows[0].finish_reason, usage=rows[0].usage())
+            yield rows[0].event(token_id, text, logprob)
+        yield rows[0].last_event()
 
     def reset_cache(self) -> None:
         """Free the KV cache and forget the cached prefix. Call it after changing the
@@ -188,36 +212,22 @@ class Generator:
         prompts: Sequence[Prompt],
         params: GenerationParams,
         truncate: bool,
-        rows: list[_Row],
+        rows: list[RowProgress],
         constraint: TokenConstraint | None = None,
     ) -> Iterator[tuple[int, int, str, TokenLogprob | None]]:
-        """Run one generation call, appending a :class:`_Row` per prompt to ``rows`` and
+        """Run one generation call, appending a :class:`RowProgress` per prompt to ``rows`` and
         yielding ``(row, token id, text delta, logprob)`` for every generated token."""
         if isinstance(prompts, str):
             raise TypeError("generate_batch takes a list of prompts, not one string")
-        ids = [self._prompt_ids(p, params.max_tokens, truncate) for p in prompts]
+        ids = [self.prompt_ids(p, params.max_tokens, truncate) for p in prompts]
         if not ids:
             return
-        states = None if constraint is None else _ConstraintStates(constraint, len(ids), params)
+        states = None if constraint is None else ConstraintStates(constraint, len(ids), params)
         run = self._current_run = next(self._run)
         with torch.inference_mode(False):  # weights made here must stay trainable
             self.model.use_fast_layout()
         logits, layout = self._cache.prefill(ids, params.max_tokens)
-        for prompt in ids:
-            stream = StopTextStream(
-                self.tokenizer,
-                params.stop if states is None else [],  # a constraint decides where it ends
-                min_tokens=params.min_tokens,
-                silent_ids=self._silent_ids,
-            )
-            rows.append(
-                _Row(
-                    prompt_tokens=len(prompt),
-                    cached_tokens=layout.reused,
-                    text=stream,
-                    logprobs=None if params.logprobs is None else [],
-                )
-            )
+        rows.extend(self.new_row(len(p), layout.reused, params, states is not None) for p in ids)
         sampler = Sampler(
             params,
             ids,
@@ -233,28 +243,19 @@ class Generator:
             sampler.observe(tokens)
             chosen = tokens.tolist()
             logprobs = (
-                None if params.logprobs is None else self._logprobs(logits, chosen, params.logprobs)
+                None if params.logprobs is None else self.logprobs(logits, chosen, params.logprobs)
             )
             still_active = []
             for b in active:
                 row, token_id = rows[b], chosen[b]
-                row.token_ids.append(token_id)
                 logprob = None if logprobs is None else logprobs[b]
-                if row.logprobs is not None and logprob is not None:
-                    row.logprobs.append(logprob)
-                text = row.text.push(token_id)
-                matched = False  # a constrained output that is complete
+                ends = stop_at_eos and token_id in self.eos_ids
                 if states is not None and token_id not in self.eos_ids:
                     states.advance(b, token_id)
-                    matched = states.complete(b, last=step + 1 == params.max_tokens)
-                if row.text.stopped or (stop_at_eos and token_id in self.eos_ids) or matched:
-                    row.finish_reason = "stop"
-                elif len(row.token_ids) == params.max_tokens:
-                    row.finish_reason = "length"
+                    ends = states.complete(b, last=step + 1 == params.max_tokens)
+                text = row.accept(token_id, logprob, ends=ends, max_tokens=params.max_tokens)
                 if row.finish_reason is None:
                     still_active.append(b)
-                else:
-                    text += row.text.finish()
                 yield b, token_id, text, logprob
             active = still_active
             if not active:
@@ -266,7 +267,26 @@ class Generator:
                 )
             logits = self._cache.feed(layout, tokens, chosen)
 
-    def _prompt_ids(self, prompt: Prompt, max_tokens: int, truncate: bool) -> list[int]:
+    def new_row(
+        self, prompt_tokens: int, cached_tokens: int, params: GenerationParams, constrained: bool
+    ) -> RowProgress:
+        """The progress record of one sequence about to be generated."""
+        stream = StopTextStream(
+            self.tokenizer,
+            [] if constrained else params.stop,  # a constraint decides where it ends
+            min_tokens=params.min_tokens,
+            silent_ids=self._silent_ids,
+        )
+        return RowProgress(
+            prompt_tokens=prompt_tokens,
+            cached_tokens=cached_tokens,
+            text=stream,
+            logprobs=None if params.logprobs is None else [],
+        )
+
+    def prompt_ids(self, prompt: Prompt, max_tokens: int, truncate: bool = False) -> list[int]:
+        """A prompt's token ids, checked against the vocabulary and the context (which an
+        adapter's prefix shortens)."""
         ids = self.encode(prompt) if isinstance(prompt, str) else [int(i) for i in prompt]
         if not ids:
             if self.config.bos_token_id is None:
@@ -295,7 +315,8 @@ class Generator:
             ids = ids[-room:]
         return ids
 
-    def _logprobs(self, logits: torch.Tensor, chosen: list[int], n: int) -> list[TokenLogprob]:
+    def logprobs(self, logits: torch.Tensor, chosen: list[int], n: int) -> list[TokenLogprob]:
+        """Each row's chosen token and ``n`` most likely tokens, with log-probabilities."""
         return [
             TokenLogprob(
                 token_id=token_id,
@@ -318,7 +339,7 @@ class Generator:
             return ""
 
 
-class _ConstraintStates:
+class ConstraintStates:
     """Each row's state in a :class:`TokenConstraint` during one generation call."""
 
     def __init__(self, constraint: TokenConstraint, batch: int, params: GenerationParams):

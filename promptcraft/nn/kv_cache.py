@@ -106,6 +106,38 @@ class KVCache:
         ):
             mine[0, :, :n_slots].copy_(theirs[row, :, :n_slots])
 
+    def row(self, index: int) -> KVCache:
+        """Row ``index`` as a cache of one row: a view, so writing to it writes here (a
+        prompt is prefilled into its own row of a batch this way)."""
+        view = KVCache.__new__(KVCache)
+        view.keys = [k[index : index + 1] for k in self.keys]
+        view.values = [v[index : index + 1] for v in self.values]
+        view.batch_size, view.max_len, view._slots = 1, self.max_len, self._slots
+        return view
+
+    def lengthened(self, max_len: int) -> KVCache:
+        """A cache of ``max_len`` slots holding what every row of this one holds."""
+        keys = self.keys[0]
+        longer = KVCache(
+            n_layers=len(self.keys),
+            batch_size=self.batch_size,
+            n_kv_heads=keys.shape[1],
+            max_len=max_len,
+            head_dim=keys.shape[3],
+            dtype=keys.dtype,
+            device=keys.device,
+        )
+        for mine, theirs in zip(
+            (*longer.keys, *longer.values), (*self.keys, *self.values), strict=True
+        ):
+            mine[:, :, : self.max_len].copy_(theirs)
+        return longer
+
+    def copy_slots(self, source: int, target: int, n_slots: int) -> None:
+        """Copy slots ``0 .. n_slots`` of row ``source`` into row ``target``."""
+        for cache in (*self.keys, *self.values):
+            cache[target, :, :n_slots].copy_(cache[source, :, :n_slots])
+
     @property
     def nbytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in (*self.keys, *self.values))

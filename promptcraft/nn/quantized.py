@@ -53,6 +53,7 @@ __all__ = [
     "Int8Embedding",
     "Int8Linear",
     "is_quantized",
+    "keep_prompt_weights",
     "quantize_linears",
     "quantized_linear",
 ]
@@ -82,6 +83,8 @@ class Int8Linear(nn.Module):
         # fbgemm's packed copy of the weight (an opaque torch object, not a buffer: it is
         # derived from weight_int8 and scales, and never saved)
         self.dynamic: Any = None
+        #: bfloat16 weight kept for prompts (:func:`keep_prompt_weights`); None: made per prompt
+        self.kept_weight: torch.Tensor | None = None
         self.reduce_range = True  # fbgemm's 7-bit activations, where 8 could overflow
 
     @classmethod
@@ -135,9 +138,14 @@ class Int8Linear(nn.Module):
         if rows.shape[0] < GEMV_ROWS:
             out = torch.ops.aten._weight_int8pack_mm(rows, self.weight_int8, self.scales)
         else:  # a prompt: dequantise once, then one bfloat16 matrix product
-            weight = self.weight_int8.to(torch.bfloat16) * self.scales[:, None]
-            out = nn.functional.linear(rows, weight)
+            out = nn.functional.linear(rows, self._prompt_weight())
         return _finish(out, self.bias, x)
+
+    def _prompt_weight(self) -> torch.Tensor:
+        return self._bfloat16_weight() if self.kept_weight is None else self.kept_weight
+
+    def _bfloat16_weight(self) -> torch.Tensor:
+        return self.weight_int8.to(torch.bfloat16) * self.scales[:, None]
 
     def extra_repr(self) -> str:
         kernel = ", fbgemm for decoding" if self.dynamic is not None else ""
@@ -242,6 +250,8 @@ class Int4Linear(nn.Module):
         unpackable = self.out_features % _BLOCK_ROWS == 0 and _block_layout_is_torchs()
         self.register_buffer("codes", None if unpackable else _pack_pairs(weight.codes))
         self.register_buffer("bias", None if bias is None else bias.detach().to(torch.bfloat16))
+        #: bfloat16 weight kept for prompts (:func:`keep_prompt_weights`); None: made per prompt
+        self.kept_weight: torch.Tensor | None = None
 
     def weight(self) -> Int4Weight:
         """The codes, scales and zeros this layer multiplies by."""
@@ -264,8 +274,11 @@ class Int4Linear(nn.Module):
                 rows, self.packed, self.group_size, self.scales_and_zeros
             )
         else:  # a prompt: dequantise once (in bfloat16), then one matrix product
-            out = nn.functional.linear(rows, self._bfloat16_weight())
+            out = nn.functional.linear(rows, self._prompt_weight())
         return _finish(out, self.bias, x)
+
+    def _prompt_weight(self) -> torch.Tensor:
+        return self._bfloat16_weight() if self.kept_weight is None else self.kept_weight
 
     def _bfloat16_weight(self) -> torch.Tensor:
         groups = self._codes().reshape(self.out_features, -1, self.group_size)
@@ -287,6 +300,20 @@ def quantized_linear(
     if quantization.bits == 8:
         return Int8Linear.from_weight(weight, bias)
     return Int4Linear(Int4Weight.from_weight(weight, quantization.group_size), bias)
+
+
+def keep_prompt_weights(model: nn.Module) -> int:
+    """Keep a bfloat16 copy of each quantised layer's weight for prompts (of
+    :data:`GEMV_ROWS` tokens or more), instead of dequantising it for every prompt; returns
+    the bytes kept. A server does this: prefilling in chunks dequantised the whole model
+    for every chunk (190 ms of a 64-token chunk's 230 ms, SmolLM2 int4 at 2 threads), for
+    about twice the int4 model's memory. The results are the same either way."""
+    kept = 0
+    for module in model.modules():
+        if isinstance(module, (Int4Linear, Int8Linear)) and module.kept_weight is None:
+            module.kept_weight = module._bfloat16_weight()
+            kept += module.kept_weight.numel() * module.kept_weight.element_size()
+    return kept
 
 
 def is_quantized(model: nn.Module) -> bool:

@@ -53,9 +53,13 @@ __all__ = ["create_app"]
 T = TypeVar("T")
 
 
-def create_app(backend: Backend, settings: ServerSettings) -> Starlette:
-    """The ASGI app serving ``backend`` under the name ``settings.model_id``."""
-    api = _API(backend, settings)
+def create_app(
+    backend: Backend, settings: ServerSettings, *, engine_thread: bool = True
+) -> Starlette:
+    """The ASGI app serving ``backend`` under the name ``settings.model_id``. Without
+    ``engine_thread``, generation happens only while some thread runs
+    ``app.state.scheduler.work_here(...)`` (as :func:`.run.serve` does on the main thread)."""
+    api = _API(backend, settings, engine_thread=engine_thread)
     routes = [
         Route("/health", api.health, methods=["GET"]),
         Route("/metrics", api.metrics, methods=["GET"]),
@@ -85,10 +89,16 @@ def create_app(backend: Backend, settings: ServerSettings) -> Starlette:
 
 
 class _API:
-    def __init__(self, backend: Backend, settings: ServerSettings):
+    def __init__(self, backend: Backend, settings: ServerSettings, *, engine_thread: bool):
         self.backend = backend
         self.settings = settings
-        self.scheduler = Scheduler(backend, max_concurrency=settings.max_concurrency)
+        self.scheduler = Scheduler(
+            backend,
+            max_batch=settings.max_batch,
+            max_queue=settings.max_queue,
+            prefill_chunk=settings.prefill_chunk,
+            engine_thread=engine_thread,
+        )
         self.started = int(time.time())
 
     async def health(self, request: Request) -> Response:

@@ -10,7 +10,8 @@ server refuses, with a 400 naming ``response_format``, a schema whose regex expa
 
 The library refuses only compiles that would be unreasonably large for any caller
 (:mod:`promptcraft.structured.compile_limits`, about a gigabyte); a server compiles for
-clients it does not control, one request at a time, so it draws a much lower line here.
+clients it does not control, on one preparing thread for all of them, so it draws a much
+lower line here.
 
 The schema's root must be an object, as in OpenAI's structured outputs, which is what
 OpenAI clients expect of this endpoint.

@@ -13,8 +13,8 @@ status      code                         when
 404         ``model_not_found``          ``model`` is not the model this server serves
 404         ``unknown_url``              no such endpoint
 413         ``request_too_large``        the body exceeds ``--max-body-bytes``
-429         ``server_busy``              ``--max-concurrency`` requests are in flight already
-                                         (with ``Retry-After``)
+429         ``server_busy``              ``--max-batch`` requests generate and ``--max-queue``
+                                         wait already (with ``Retry-After``)
 500         ``backend_error``            the backend failed to generate (its message says why)
 500         ``internal_error``           a bug; the server log has the traceback
 ==========  ===========================  =====================================================

@@ -10,7 +10,9 @@ import copy
 import importlib.util
 import ipaddress
 import logging
+import signal
 import socket
+import threading
 from collections.abc import Callable
 
 from ..backends.base import Backend
@@ -55,18 +57,40 @@ def serve(
             "serving on %s without --api-key: anyone who can reach this address can use the model",
             host,
         )
+    app = create_app(backend, settings, engine_thread=False)
     config = uvicorn.Config(
-        create_app(backend, settings),
+        app,
         host=host,
         port=bound_port,
         log_level=log_level,
         log_config=_log_config(),
         timeout_graceful_shutdown=5,
     )
+    server = uvicorn.Server(config)
+    # HTTP runs on a thread; the model computes on this one (the main thread), where torch
+    # computes fastest (see BatchEngine.work_here). Signals reach the main thread only, so
+    # SIGINT and SIGTERM stop the server from here, as KeyboardInterrupt. (SIGINT is set
+    # explicitly: a shell starts a background job with it ignored.)
+    http = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="promptcraft-serve-http"
+    )
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    http.start()
     if on_ready is not None:
         shown = f"[{host}]" if ":" in host else host
         on_ready(f"http://{shown}:{bound_port}/v1")
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        app.state.scheduler.work_here(running=http.is_alive)
+    finally:
+        app.state.scheduler.close()  # streams still open end now, with an error event
+        server.should_exit = True
+        http.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

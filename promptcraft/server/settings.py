@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_CONCURRENCY", "ServerSettings"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_QUEUE", "ServerSettings"]
 
-DEFAULT_MAX_CONCURRENCY = 64
+# Measured in benchmarks/serve.py (SmolLM2 int4, 2 threads): see README.
+DEFAULT_MAX_BATCH = 16
+DEFAULT_MAX_QUEUE = 64
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -20,10 +22,20 @@ class ServerSettings(BaseModel):
     api_key: SecretStr | None = Field(
         default=None, description="When set, /v1/* and /metrics need `Authorization: Bearer KEY`."
     )
-    max_concurrency: int = Field(
-        default=DEFAULT_MAX_CONCURRENCY,
+    max_batch: int = Field(
+        default=DEFAULT_MAX_BATCH,
         ge=1,
-        description="Requests admitted at once (one generating, the rest waiting); more get 429.",
+        description="Requests that generate together, sharing each decoding step.",
+    )
+    prefill_chunk: int | None = Field(
+        default=None,
+        ge=1,
+        description="Prompt tokens prefilled per turn of the batch (None: the engine's default).",
+    )
+    max_queue: int = Field(
+        default=DEFAULT_MAX_QUEUE,
+        ge=0,
+        description="Requests that may wait for a place in the batch; more get 429.",
     )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Larger request bodies get 413."

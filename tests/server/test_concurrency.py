@@ -27,7 +27,8 @@ def single_slot_server(
     served_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     log = tmp_path_factory.mktemp("single-slot-server") / "server.log"
-    with running_server(served_model_dir, log_path=log, args=["--max-concurrency", "1"]) as running:
+    args = ["--max-batch", "1", "--max-queue", "0"]
+    with running_server(served_model_dir, log_path=log, args=args) as running:
         yield running
 
 
@@ -76,7 +77,7 @@ def test_concurrent_streams_each_get_what_they_get_alone(server: RunningServer) 
     assert len(set(alone)) > 1  # distinct outputs: a mix-up between requests would show
 
 
-def test_requests_beyond_max_concurrency_get_429_with_retry_after(
+def test_requests_beyond_max_batch_and_max_queue_get_429_with_retry_after(
     single_slot_server: RunningServer, context_length: int
 ) -> None:
     async def burst() -> list[httpx.Response]:

@@ -65,9 +65,12 @@ def test_usage_counts_prompt_and_completion_tokens(
 
 
 def test_repeated_prompt_reports_cached_tokens(client: httpx.Client, server: RunningServer) -> None:
-    _complete(client, server, prompt=PROMPT + " (cache check)")
-    again = _complete(client, server, prompt=PROMPT + " (cache check)")["usage"]
+    # The prefix cache keeps whole prefill chunks (64 tokens): the prompt spans several.
+    prompt = "Instructions: answer in one word, and check the sum twice. " * 12 + PROMPT
+    _complete(client, server, prompt=prompt)
+    again = _complete(client, server, prompt=prompt)["usage"]
     assert 0 < again["prompt_tokens_details"]["cached_tokens"] < again["prompt_tokens"]
+    assert again["prompt_tokens_details"]["cached_tokens"] % 64 == 0
 
 
 def test_max_tokens_limits_the_completion(client: httpx.Client, server: RunningServer) -> None:

@@ -19,7 +19,7 @@ def test_serve_help_lists_its_options(capsys: pytest.CaptureFixture[str]) -> Non
         main(["serve", "--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--model", "--host", "--port", "--api-key", "--max-concurrency"):
+    for option in ("--model", "--host", "--port", "--api-key", "--max-batch", "--max-queue"):
         assert option in out
 
 
@@ -54,3 +54,22 @@ def test_the_cli_and_server_package_import_no_web_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--max-batch", "0", "at least 1"),
+        ("--max-queue", "-1", "at least 0"),
+        ("--prefill-chunk", "x", "whole number"),
+    ],
+)
+def test_bad_batching_options_fail_before_the_model_loads(
+    option: str, value: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", option, value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and expected in err
+    assert "Traceback" not in err
