@@ -4,9 +4,10 @@ exactly as it would be alone.
 Continuous batching (:mod:`.continuous_batching`) puts sequences that started at different
 times in one step: each has its own cache row and its own position. The projections run
 once for the whole batch, which is where batching pays: a matrix is read once for every
-row. Attention runs per row, over that row's own slots. It is the same call a batch of one
-makes, and it was faster too: a padded, masked attention over 16 rows took 1.3 ms per layer
-against 0.7 ms for 16 unpadded calls (and its rows differed from the same rows alone).
+row. Attention runs per row, over that row's own slots: it is the same call a batch of one
+makes. One padded, masked call for all the rows was a little faster (0.9 against 1.2 ms
+per layer for 16 rows; ``benchmarks/batch_step.py``), but its rows differed from the same
+rows alone.
 
 A greedy answer must not depend on who else was in the batch, so a row's numbers must not
 either. Whether a product's row is the same in a batch of 1 and of 16 depends on the kernel,
