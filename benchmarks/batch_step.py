@@ -7,6 +7,9 @@ promptcraft/nn/ragged_step.py and promptcraft/nn/continuous_batching.py.
    does, and what keeps each row exactly its own).
 3. Prefill in chunks of 32 to 256 tokens, with the quantised layers dequantising per chunk
    and with their bfloat16 copies kept (``keep_prompt_weights``, what the server does).
+4. Which thread decodes: a step of one row on the main thread (which loaded the model) and
+   on another thread. Why ``promptcraft serve`` computes on its main thread and runs HTTP
+   on another (promptcraft/server/run.py).
 
     python benchmarks/batch_step.py                   # SmolLM2 int4, 2 threads
     python benchmarks/batch_step.py --threads 1
@@ -20,6 +23,7 @@ import argparse
 import datetime
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -141,6 +145,39 @@ def main() -> None:
         per_chunk = {c: best_ms(prefill(c), 1, 2) for c in chunks}
         kept = keep_prompt_weights(model)
         kept_chunk = {c: best_ms(prefill(c), 1, 2) for c in chunks}
+        one = tokens[:1].view(1, 1)
+
+        def one_row() -> object:
+            return model(one, cache=row, start=200)
+
+        def on_other_thread() -> float:
+            result: list[float] = []
+
+            def run() -> None:
+                torch.set_num_threads(args.threads)
+                with torch.inference_mode():
+                    result.append(best_ms(one_row, 20, 1))
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join()
+            return result[0]
+
+        main_ms, other_ms = [], []
+        for _ in range(3):  # alternating, so that noise on the shared machine hits both
+            main_ms.append(best_ms(one_row, 20, 1))
+            other_ms.append(on_other_thread())
+        on_main, elsewhere = min(main_ms), min(other_ms)
+        lines += [
+            "",
+            "One row's decoding step, by the thread that runs it (the model loaded on the main "
+            "thread):",
+            "",
+            "| thread | ms per step |",
+            "| --- | ---: |",
+            f"| main thread | {on_main:.1f} |",
+            f"| another thread | {elsewhere:.1f} ({elsewhere / on_main - 1:+.0%}) |",
+        ]
         lines += [
             "",
             f"Prefill of 512 tokens in chunks (bfloat16 copies kept: {kept / 2**20:.0f} MB):",

@@ -199,9 +199,9 @@ class BatchEngine:
         twice a second) or until :meth:`close`, instead of in a thread of its own.
 
         ``promptcraft serve`` computes on its main thread this way: once the main thread has
-        computed with several threads (loading the model does), a decoding step took 73%
-        longer on any other thread (24.1 against 13.9 ms, SmolLM2 int4, 2 threads;
-        ``benchmarks/thread_origin.py``)."""
+        computed with several threads (loading the model does), a decoding step took 65%
+        longer on any other thread (20.9 against 12.7 ms, SmolLM2 int4, 2 threads;
+        ``benchmarks/batch_step.py``)."""
         with self._lock:
             if self._own_thread:
                 raise RuntimeError("this batch engine runs in a thread of its own")

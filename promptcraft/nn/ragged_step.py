@@ -5,7 +5,7 @@ Continuous batching (:mod:`.continuous_batching`) puts sequences that started at
 times in one step: each has its own cache row and its own position. The projections run
 once for the whole batch, which is where batching pays: a matrix is read once for every
 row. Attention runs per row, over that row's own slots: it is the same call a batch of one
-makes. One padded, masked call for all the rows was a little faster (0.9 against 1.2 ms
+makes. One padded, masked call for all the rows was a little faster (0.43 against 0.48 ms
 per layer for 16 rows; ``benchmarks/batch_step.py``), but its rows differed from the same
 rows alone.
 
