@@ -240,6 +240,7 @@ class Decoder(nn.Module):
         start: int = 0,
         mask: torch.Tensor | None = None,
         last_only: bool = False,
+        skip_head: bool = False,
         embeds: torch.Tensor | None = None,
         kv_prefix: Sequence[KVPrefixLayer] | None = None,
     ) -> torch.Tensor:
@@ -252,6 +253,8 @@ class Decoder(nn.Module):
           causal.
         - ``last_only``: logits of the last position only (all that sampling needs), which
           skips most of the vocabulary projection during prefill.
+        - ``skip_head``: the final norm's output ``[batch, n, dim]`` instead of logits, for a
+          caller that applies the output layer its own way.
         - ``embeds`` [batch or 1, m, dim]: input vectors placed before the tokens' own
           embeddings (prompt tuning's virtual tokens); ``tokens`` may then be empty.
         - ``kv_prefix``: per layer, keys and values [batch or 1, kv_heads, p, head_dim] that
@@ -284,4 +287,5 @@ class Decoder(nn.Module):
             x = block(x, rope, cache, start, mask, None if kv_prefix is None else kv_prefix[i])
         if last_only:
             x = x[:, -1:]
-        return self.lm_head(self.norm(x))
+        x = self.norm(x)
+        return x if skip_head else self.lm_head(x)

@@ -147,6 +147,25 @@ class Int8Linear(nn.Module):
     def _bfloat16_weight(self) -> torch.Tensor:
         return self.weight_int8.to(torch.bfloat16) * self.scales[:, None]
 
+    def forward_rows_apart(self, x: torch.Tensor) -> torch.Tensor:
+        """fbgemm's product with each row's activations quantised by that row's own scale,
+        so that a row's result does not depend on the rows beside it (fbgemm's dynamic
+        product scales the whole batch by its largest value). Needs
+        :meth:`use_dynamic_kernel`.
+
+        Each row is rounded to whole numbers from -127 to 127 and one more row holding
+        -128 and 127 is added: fbgemm then picks the scale 1 and the zero point 128 for the
+        batch, its int32 sums are exact, and its float results are scaled back per row."""
+        assert self.dynamic is not None
+        rows = x.reshape(-1, self.in_features).float()
+        scales = rows.abs().amax(dim=1, keepdim=True).clamp(min=torch.finfo(torch.float32).tiny)
+        scales = scales / 127
+        bounds = rows.new_zeros(1, self.in_features)
+        bounds[0, 0], bounds[0, 1] = -128, 127
+        whole = torch.cat([torch.round(rows / scales), bounds])
+        out = torch.ops.quantized.linear_dynamic(whole, self.dynamic, self.reduce_range)[:-1]
+        return _finish(out * scales, self.bias, x)
+
     def extra_repr(self) -> str:
         kernel = ", fbgemm for decoding" if self.dynamic is not None else ""
         return f"in_features={self.in_features}, out_features={self.out_features}, int8{kernel}"

@@ -35,6 +35,7 @@ from torch import nn
 
 from .kv_cache import KVCache
 from .model import MLP, Block, Decoder
+from .quantized import Int8Linear
 from .rope import apply_rope
 
 __all__ = ["RaggedStep", "row_group"]
@@ -58,12 +59,22 @@ class RaggedStep:
         first = cast(Block, model.layers[0])
         names = ("attn.qkv", "attn.out", "mlp.up", "mlp.down")
         modules = (first.attn.qkv, first.attn.out, first.mlp.up, first.mlp.down)
+        #: The output layer as the step applies it.
+        self.head: nn.Module = model.lm_head
         with torch.inference_mode():
             #: Per projection name, the row group measured on the first layer.
             self.groups = {
                 name: row_group(module, max_rows, dtype=model.dtype)
                 for name, module in zip((*names, "lm_head"), (*modules, model.lm_head), strict=True)
             }
+            head: nn.Module = model.lm_head
+            if (
+                self.groups["lm_head"] == _PER_ROW
+                and isinstance(head, Int8Linear)
+                and head.dynamic is not None
+            ):  # fbgemm with a scale per row: one call for the batch instead of one per row
+                self.head = _RowsApart(head)
+                self.groups["lm_head"] = row_group(self.head, max_rows, dtype=model.dtype)
         #: Whether one row alone may run through the model's own forward: no layer pads it.
         self.alone_is_plain = all(group in (1, _PER_ROW) for group in self.groups.values())
 
@@ -75,8 +86,9 @@ class RaggedStep:
         if batch > self.max_rows:
             raise ValueError(f"{batch} rows, but this step was measured for {self.max_rows}")
         if batch == 1 and self.alone_is_plain:  # the same numbers, 2 ms sooner (SmolLM2 int4)
-            logits = model(tokens.view(1, 1), cache=cache.row(rows[0]), start=slots[0])
-            return logits[:, 0]
+            row = cache.row(rows[0])
+            hidden = model(tokens.view(1, 1), cache=row, start=slots[0], skip_head=True)
+            return self._linear("lm_head", self.head, hidden)[:, 0]
         config = model.config
         heads, kv_heads, head_dim = config.n_heads, config.n_kv_heads, config.head_dim
         device = model.device
@@ -121,7 +133,7 @@ class RaggedStep:
             )
             x = x + self._linear("attn.out", attn.out, y.transpose(1, 2).reshape(batch, 1, -1))
             x = x + self._mlp(block.mlp, block.mlp_norm(x))
-        return self._linear("lm_head", model.lm_head, model.norm(x))[:, 0]
+        return self._linear("lm_head", self.head, model.norm(x))[:, 0]
 
     def _mlp(self, mlp: MLP, x: torch.Tensor) -> torch.Tensor:
         h = self._linear("mlp.up", mlp.up, x)
@@ -132,6 +144,18 @@ class RaggedStep:
 
     def _linear(self, name: str, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return _grouped(module, x, self.groups[name])
+
+
+class _RowsApart(nn.Module):
+    """An int8 output layer through :meth:`Int8Linear.forward_rows_apart`."""
+
+    def __init__(self, layer: Int8Linear):
+        super().__init__()
+        self.layer = layer
+        self.in_features = layer.in_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer.forward_rows_apart(x)
 
 
 def row_group(module: nn.Module, max_rows: int, *, dtype: torch.dtype) -> int:

@@ -173,6 +173,26 @@ def test_the_output_layer_decodes_on_fbgemms_dynamic_int8_kernel(
     assert calls == [1, 1]  # fewer than GEMV_ROWS rows only: a prompt dequantises instead
 
 
+@pytest.mark.skipif(
+    not {"fbgemm", "x86"} & set(torch.backends.quantized.supported_engines),
+    reason="this torch build has no fbgemm engine (the layer keeps torch's int8 kernel)",
+)
+def test_rows_apart_a_rows_product_does_not_depend_on_the_rows_beside_it() -> None:
+    layer = Int8Linear.from_linear(_linear())
+    assert layer.use_dynamic_kernel()
+    torch.manual_seed(0)
+    x = torch.randn(6, 1, 64) * torch.tensor([0.1, 1.0, 50.0, 2.0, 0.5, 9.0]).view(6, 1, 1)
+    together = layer.forward_rows_apart(x)
+    for i in range(6):
+        alone = layer.forward_rows_apart(x[i : i + 1])
+        assert torch.equal(alone[0], together[i])
+        reference = nn.functional.linear(x[i], layer.dequantized())
+        # 8 bits per row, whatever the other rows' scale: within 1% of the row's range
+        torch.testing.assert_close(
+            together[i], reference, rtol=0, atol=0.01 * reference.abs().max()
+        )
+
+
 def test_without_fbgemm_the_output_layer_keeps_torchs_int8_kernel(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
