@@ -199,8 +199,8 @@ class BatchEngine:
         twice a second) or until :meth:`close`, instead of in a thread of its own.
 
         ``promptcraft serve`` computes on its main thread this way: once the main thread has
-        computed with several threads (loading the model does), a decoding step took 65%
-        longer on any other thread (20.9 against 12.7 ms, SmolLM2 int4, 2 threads;
+        computed with several threads (loading the model does), a decoding step took 58%
+        longer on any other thread (19.2 against 12.2 ms, SmolLM2 int4, 2 threads;
         ``benchmarks/batch_step.py``)."""
         with self._lock:
             if self._own_thread:

@@ -325,7 +325,7 @@ def keep_prompt_weights(model: nn.Module) -> int:
     """Keep a bfloat16 copy of each quantised layer's weight for prompts (of
     :data:`GEMV_ROWS` tokens or more), instead of dequantising it for every prompt; returns
     the bytes kept. A server does this: prefilling in chunks dequantised the whole model
-    for every chunk (512 tokens in chunks of 64 went at 360 tokens/s, and 786 with the
+    for every chunk (512 tokens in chunks of 64 went at 400 tokens/s, and 833 with the
     copies kept: SmolLM2 int4, 2 threads, ``benchmarks/batch_step.py``), for 256 MB more there.
     The results are the same either way."""
     kept = 0

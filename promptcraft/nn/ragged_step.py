@@ -5,7 +5,7 @@ Continuous batching (:mod:`.continuous_batching`) puts sequences that started at
 times in one step: each has its own cache row and its own position. The projections run
 once for the whole batch, which is where batching pays: a matrix is read once for every
 row. Attention runs per row, over that row's own slots: it is the same call a batch of one
-makes. One padded, masked call for all the rows was a little faster (0.43 against 0.48 ms
+makes. One padded, masked call for all the rows was a little faster (0.47 against 0.51 ms
 per layer for 16 rows; ``benchmarks/batch_step.py``), but its rows differed from the same
 rows alone.
 
@@ -18,7 +18,9 @@ and this module measures it instead of assuming:
 - float32 products (MKL): batches of 4 or more rows agree with each other, but not with 1
   to 3 rows, and with two threads a row in a partial group of 4 differs too;
 - fbgemm's dynamic int8 product (the quantised models' output layer) quantises the whole
-  batch with one scale, so a row depends on the others.
+  batch with one scale, so a row depends on the others; the step runs that layer with a
+  scale per row instead (:meth:`.quantized.Int8Linear.forward_rows_apart`), one call for
+  the batch.
 
 :func:`row_group` finds, per layer, the smallest row count that a batch padded to a
 multiple of it keeps every row the same; a layer where no padding helps multiplies each
