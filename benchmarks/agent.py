@@ -170,8 +170,8 @@ def compile_seconds(backend: LocalBackend, agent: Agent[Any]) -> float | None:
     the pattern was compiled before: the cache serves it)."""
     from promptcraft.agents.protocol_choice import choose_protocol
     from promptcraft.agents.run_loop import AgentRun
-    from promptcraft.structured.automaton import compile_constraint
-    from promptcraft.structured.constraints import regex
+    from promptcraft.constraints.automaton import compile_constraint
+    from promptcraft.constraints.constraints import regex
 
     run = AgentRun(agent, "?")
     pattern = run.conversation.constraint_pattern()

@@ -56,8 +56,8 @@ def main() -> None:
     import torch
     import torch.nn.functional as F
 
-    from promptcraft.model_catalog import resolve_local_model
     from promptcraft.nn import load_model
+    from promptcraft.nn.catalog import resolve_local_model
     from promptcraft.nn.kv_cache import KVCache
     from promptcraft.nn.quantized import keep_prompt_weights
     from promptcraft.nn.ragged_step import RaggedStep

@@ -19,9 +19,9 @@ import platform
 import time
 from collections.abc import Callable
 
-from promptcraft.paths import bundled_templates_dir
 from promptcraft.prompts import FewShotPrompt, load_prompt
 from promptcraft.prompts.environment import get_environment
+from promptcraft.utils.paths import bundled_templates_dir
 
 
 def few_shot_prompts() -> None:

@@ -117,7 +117,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    from promptcraft.model_catalog import resolve_model
+    from promptcraft.nn.catalog import resolve_model
 
     gguf = resolve_model("smollm2")
     started = time.time()
@@ -221,7 +221,7 @@ def _ours(dtype: str, threads: int, gguf: Path, new_tokens: int) -> dict[str, An
     sys.path.insert(0, str(ROOT))
     from promptcraft.backends.chat_template import ChatTemplate
     from promptcraft.nn import GenerationParams, Generator, load_model
-    from promptcraft.prompts.messages import Message
+    from promptcraft.types import Message
 
     torch.set_num_threads(threads)
     torch_rss = _peak_rss_mb()

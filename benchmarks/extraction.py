@@ -11,7 +11,7 @@ written for it (``benchmarks/data/extraction.jsonl``: 36 sentences, 12 each abou
   call ``generate_structured`` made before (no outline);
 - *after*: ``pc.generate_structured(backend, prompt, Model)`` (constrained, with the outline);
 - *copy*: the same with ``json_schema(Model, copy_from=text)``: every string field is a run
-  of whole words of the sentence, verbatim (:mod:`promptcraft.structured.spans`).
+  of whole words of the sentence, verbatim (:mod:`promptcraft.constraints.spans`).
 
 Each row is asked as one chat message and as a text prompt. Reported: exact-field accuracy
 (the fraction of fields equal to the expected value after light normalisation: case and

@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from promptcraft.model_catalog import resolve_local_model
+    from promptcraft.nn.catalog import resolve_local_model
 
     model_file, _ = resolve_local_model(args.model)
     rows: dict[str, list[tuple]] = {}

@@ -201,7 +201,7 @@ def _mask_cost(backend: LocalBackend, outs: list[pc.Completion], constraint: obj
 
 def _compile_times(backend: LocalBackend, constraint: object) -> list[tuple[str, float, int]]:
     """Cold compile (vocabulary + index) of the schema: (vocabulary, seconds, states)."""
-    from promptcraft.model_catalog import resolve_model
+    from promptcraft.nn.catalog import resolve_model
 
     cl100k = get_tokenizer("cl100k_base")
     first_50k = {b: r for b, r in cl100k.mergeable_ranks.items() if r < 50256}

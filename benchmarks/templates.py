@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import promptcraft as pc  # noqa: E402
-from promptcraft.arithmetic import calculate  # noqa: E402
+from promptcraft.agents.arithmetic import calculate  # noqa: E402
 from promptcraft.evaluation.dataset import DataRow, load_dataset  # noqa: E402
 from promptcraft.evaluation.json_output import find_json  # noqa: E402
 from promptcraft.evaluation.metrics import ScoringContext, parse_metric  # noqa: E402

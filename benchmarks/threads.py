@@ -1,7 +1,7 @@
 """Torch threads on this machine: decode and prefill at 1 and 2 threads, on an idle machine
 and with another process keeping one core busy (as the shared 2-core machines are).
 
-It sets the default of ``threads=`` (:mod:`promptcraft.threads`): the thread count that
+It sets the default of ``threads=`` (:mod:`promptcraft.utils.threads`): the thread count that
 holds up best once other work shares the cores, not ``torch.get_num_threads()`` (every core).
 
     python benchmarks/threads.py                    # pc-tiny and SmolLM2, writes the results

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .generation_types import Usage
+    from .types import Usage
 
 __all__ = [
     "AdapterError",

@@ -464,7 +464,7 @@ def check_disjoint(problems: Iterable[Problem], held_out: Path, *, ngram: int = 
 
 def solve(problem: Problem) -> list[str]:
     """The observation of each planned call (the calculator's answers, the table's values)."""
-    from promptcraft.arithmetic import calculate
+    from promptcraft.agents.arithmetic import calculate
 
     out = []
     for tool, argument in problem.calls:

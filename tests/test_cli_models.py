@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from promptcraft.cli import main
-from promptcraft.model_catalog import SMOLLM2_INSTALL, LocalModelInfo
+from promptcraft.nn.catalog import SMOLLM2_INSTALL, LocalModelInfo
 
 
 def test_models_lists_the_default_and_the_bundled_model(capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,7 +86,7 @@ def test_a_command_without_the_default_model_says_the_one_install_command(
     def not_installed(name: str) -> None:
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr("promptcraft.model_catalog.importlib.metadata.files", not_installed)
+    monkeypatch.setattr("promptcraft.nn.catalog.importlib.metadata.files", not_installed)
     assert main(["generate", "Hello"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1  # one line, no traceback

@@ -75,7 +75,7 @@ def _free_port() -> int:
 def _needs_local_models() -> None:
     """The README runs on both local models: pc-tiny (in models/) and the default, SmolLM2
     (installed by `make install`)."""
-    from promptcraft.model_catalog import local_models
+    from promptcraft.nn.catalog import local_models
 
     missing = [m for m in local_models() if not m.installed]
     if missing:

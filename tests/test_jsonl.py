@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptcraft.jsonl import JsonLineError, read_json_lines
+from promptcraft.utils.jsonl import JsonLineError, read_json_lines
 
 
 def test_blank_lines_are_skipped_but_still_counted() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptcraft.regex_scan import class_end, escape_end
+from promptcraft.utils.regex_scan import class_end, escape_end
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promptcraft.suggestions import did_you_mean
+from promptcraft.utils.suggestions import did_you_mean
 
 
 def test_did_you_mean_names_the_closest_known_name() -> None:

@@ -58,8 +58,8 @@ from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping, Sequenc
 from typing import Any, Generic, Literal, TypeVar
 
 from ..backends.base import Backend
-from ..params import GenerationParams
 from ..prompts import PromptTemplate
+from ..types import GenerationParams
 from .native_protocol import FINAL_RESULT_TOOL
 from .output import OutputValidator
 from .protocol_choice import ProtocolSettings

@@ -1,7 +1,7 @@
 """Built-in tools for examples and tests, each safe by construction.
 
 - :data:`calculator`: arithmetic through the whitelisted AST evaluator
-  (:mod:`promptcraft.arithmetic`);
+  (:mod:`promptcraft.agents.arithmetic`);
 - :func:`lookup`: a tool over a table given at construction (nothing else is reachable);
 - :data:`today`: the current date.
 
@@ -23,8 +23,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ..arithmetic import calculate
 from ..errors import ToolError
+from .arithmetic import calculate
 from .tools import Tool
 
 __all__ = ["EXPRESSION_PATTERN", "MAX_ENUM_KEYS", "LookupTool", "calculator", "lookup", "today"]

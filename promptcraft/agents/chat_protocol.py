@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..prompts import PromptLibrary, PromptTemplate
-from ..prompts.messages import Message
+from ..types import Message
 from .demonstrations import Demonstration, demonstrations_for
 from .text_protocol import OBSERVATION_STOP, WrittenProtocol, tool_spec
 from .tools import Tool
@@ -32,7 +32,7 @@ from .turn_grammar import ANSWER_TEXT, THOUGHT_PREFIX, react_turn_pattern
 from .turns import ParsedCall, ProtocolName, Turn
 
 if TYPE_CHECKING:
-    from ..backends.types import Completion
+    from ..types import Completion
 
 __all__ = ["REACT_TEMPLATE", "ChatProtocol", "read_react_turn"]
 

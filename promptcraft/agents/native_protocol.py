@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..backends.types import Completion
-from ..prompts.messages import Message, ToolCall
+from ..types import Completion, Message, ToolCall
 from .recover import recover_tool_calls
 from .tools import Tool
 from .turns import ParsedCall, ProtocolName, Turn, TurnProtocol

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..generation_types import Usage
+from ..types import Usage
 
 __all__ = [
     "AgentEvent",

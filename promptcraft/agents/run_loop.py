@@ -17,9 +17,8 @@ from collections import Counter
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..backends.types import Chunk, Completion
 from ..errors import AgentError, BackendError, ContextLengthError, InvalidRequestError
-from ..generation_types import Usage
+from ..types import Chunk, Completion, Usage
 from .chat_protocol import ChatProtocol
 from .native_protocol import NativeProtocol
 from .protocol_choice import ProtocolSettings, choose_protocol

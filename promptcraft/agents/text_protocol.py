@@ -33,14 +33,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..prompts import PromptLibrary, PromptTemplate
-from ..prompts.messages import Message
+from ..types import Message
 from .demonstrations import demonstrations_for
 from .tools import Tool
 from .turn_grammar import ANSWER_TEXT, THOUGHT_PREFIX, UnsupportedSchema, turn_pattern
 from .turns import ParsedCall, ProtocolName, Turn, TurnProtocol
 
 if TYPE_CHECKING:
-    from ..backends.types import Completion
+    from ..types import Completion
     from .records import ToolResultRecord
 
 __all__ = [
@@ -275,7 +275,7 @@ def action_constraint(
     tools: Sequence[Tool], output_schema: Mapping[str, Any] | None = None
 ) -> Any | None:
     """The constraint a local backend takes as ``constraint=`` for pc-tiny's turn (built
-    by :mod:`promptcraft.structured.constraints`), or None when it cannot be built. With an
+    by :mod:`promptcraft.constraints.constraints`), or None when it cannot be built. With an
     ``output_schema``, the answer too must be JSON valid under it."""
     answer = answer_pattern(output_schema)
     pattern = action_pattern(tools, answer) if answer is not None else None
@@ -288,7 +288,7 @@ def answer_pattern(output_schema: Mapping[str, Any] | None) -> str | None:
     if output_schema is None:
         return ANSWER_TEXT
     try:
-        from ..structured.constraints import json_schema
+        from ..constraints.constraints import json_schema
     except ImportError:  # pragma: no cover - structured output is part of the package
         return None
     try:
@@ -303,7 +303,7 @@ def constraint_of(pattern: str | None) -> Any | None:
     if pattern is None:
         return None
     try:
-        from ..structured.constraints import regex
+        from ..constraints.constraints import regex
     except ImportError:  # pragma: no cover
         return None
     try:

@@ -11,14 +11,14 @@ quotes), an integer, a number, a boolean, null, a list or an object of those.
 
 Why it is shaped this way: compiling walks the whole vocabulary from every position of the
 pattern, so a counted repetition (``[^\\n]{1,300}``) costs a vocabulary of transitions per
-count: 300 x 49k tokens on SmolLM2, which :mod:`promptcraft.structured.compile_limits`
+count: 300 x 49k tokens on SmolLM2, which :mod:`promptcraft.constraints.compile_limits`
 refuses. Here nothing is counted: free text is one looping position (``[^\\x00-\\x1f]+``),
 strings loop too, and names, keys and enums are literals, which allow about one token each.
 The automaton still ends every output within ``max_tokens`` (it never lets the model start
 what it cannot finish), so nothing is lost by leaving lengths unbounded. The thought, the
 action and the answer on SmolLM2's 49,152 tokens: 0.2 s and well under a million transitions
 (``benchmarks/agent.py`` measures it). Free text excludes control characters, so the
-automaton's sentinel (``\\x00``, see :mod:`promptcraft.structured.automaton`) cannot occur in
+automaton's sentinel (``\\x00``, see :mod:`promptcraft.constraints.automaton`) cannot occur in
 a match.
 """
 
@@ -191,7 +191,7 @@ def _anchored_inner(pattern: str) -> str | None:
 
 def _plain_characters(pattern: str) -> bool:
     try:
-        from ..structured.pattern_atoms import can_match_char
+        from ..constraints.pattern_atoms import can_match_char
     except ImportError:  # pragma: no cover - structured output is part of the package
         return False
     return not any(can_match_char(pattern, c) for c in ('"', "\\", "\x00", "\n"))

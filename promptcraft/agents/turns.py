@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ..backends.types import Completion
-    from ..prompts.messages import Message
+    from ..types import Completion, Message
     from .records import ToolResultRecord
 
 __all__ = ["ParsedCall", "ProtocolName", "Turn", "TurnProtocol", "error_observation"]

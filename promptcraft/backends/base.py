@@ -18,11 +18,12 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any
 
+from ..coerce import MessagesLike, ParamsLike
 from ..errors import BackendError
 from ..tokenizers.tokenizer import Tokenizer
+from ..types import Capabilities, Chunk, Completion, Request
 from .concurrency import iterate_in_thread
-from .requests import MessagesLike, ParamsLike, build_request
-from .types import Capabilities, Chunk, Completion, Request
+from .requests import build_request
 
 __all__ = ["Backend"]
 
@@ -30,7 +31,7 @@ __all__ = ["Backend"]
 class Backend(ABC):
     """Generates text from a prompt or a conversation.
 
-    Parameters (see :class:`~promptcraft.params.GenerationParams`) come as keyword arguments,
+    Parameters (see :class:`~promptcraft.types.GenerationParams`) come as keyword arguments,
     as a ``params`` model or mapping, or both (keywords win)::
 
         backend = pc.load_backend()

@@ -22,8 +22,8 @@ from typing import Any, NoReturn
 from ..errors import TemplateRenderError
 from ..prompts.diagnostics import locate
 from ..prompts.foreign import compile_foreign
-from ..prompts.messages import Message, ToolCall
 from ..tokenizers.tokenizer import Tokenizer
+from ..types import Message, ToolCall
 
 __all__ = ["ChatTemplate"]
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
+from ..coerce import MessagesLike, ParamsLike, coerce_messages
 from ..errors import (
     BackendError,
     ContextLengthError,
@@ -31,22 +32,27 @@ from ..errors import (
     TemplateSecurityError,
     TemplateSyntaxError,
 )
-from ..generation_types import ChoiceRanking
-from ..model_catalog import reinstall_hint, resolve_adapter, resolve_local_model
 from ..nn import Decoder, Generator, StreamEvent, load_model
-from ..params import GenerationParams
-from ..prompts.messages import Message
-from ..threads import resolve_threads, threads_applied
+from ..nn.catalog import reinstall_hint, resolve_adapter, resolve_local_model
 from ..tokenizers.tokenizer import Tokenizer
+from ..types import (
+    Capabilities,
+    ChoiceRanking,
+    Chunk,
+    Completion,
+    GenerationParams,
+    Message,
+    Request,
+)
+from ..utils.threads import resolve_threads, threads_applied
 from .base import Backend
 from .chat_template import ChatTemplate
 from .concurrency import BackgroundIterator, iterate_in_thread
-from .requests import MessagesLike, ParamsLike, build_request, coerce_messages
-from .types import Capabilities, Chunk, Completion, Request
+from .requests import build_request
 
 if TYPE_CHECKING:
+    from ..constraints.automaton import TokenAutomaton
     from ..nn.continuous_batching import BatchEngine
-    from ..structured.automaton import TokenAutomaton
 
 __all__ = ["LocalBackend", "Truncation", "chat_template_origin", "chunk_of"]
 
@@ -133,17 +139,17 @@ class LocalBackend(Backend):
         compile: bool = False,
     ) -> LocalBackend:
         """Load a local model: ``None`` is the default model (SmolLM2-135M-Instruct), a
-        name from :mod:`promptcraft.model_catalog` (``"smollm2"``, ``"pc-tiny"``) that model,
+        name from :mod:`promptcraft.nn.catalog` (``"smollm2"``, ``"pc-tiny"``) that model,
         anything else a Hugging Face layout checkpoint directory or a ``.gguf`` file.
         ``dtype``: ``"float32"`` (the default), ``"bfloat16"``, ``"float16"``, ``"auto"``
         (the checkpoint's own), ``"int8"`` or ``"int4"`` (quantised weights,
         :mod:`promptcraft.nn.quantized`). ``threads``: CPU threads for every call (default
-        :data:`promptcraft.threads.DEFAULT_THREADS`, chosen by measurement). ``compile``:
+        :data:`promptcraft.utils.threads.DEFAULT_THREADS`, chosen by measurement). ``compile``:
         decode through torch.compile (about 1.6x faster per token after a first call that
         compiles for about a minute; :mod:`promptcraft.nn.compiled_step`). ``adapter``:
         a file written by ``pc.tune`` / ``promptcraft tune`` for this model, or a bundled
         adapter's name (``"smollm2-tool-use"``:
-        :data:`promptcraft.model_catalog.BUNDLED_ADAPTERS`)."""
+        :data:`promptcraft.nn.catalog.BUNDLED_ADAPTERS`)."""
         start = time.perf_counter()
         source, name = resolve_local_model(path)
         try:
@@ -356,8 +362,8 @@ class LocalBackend(Backend):
     def _token_constraint(self, request: Request) -> TokenAutomaton | None:
         """The request's constraint (or response_format) compiled for this model's
         vocabulary; compiled automata are cached, so a repeated schema costs nothing."""
-        from ..structured.automaton import compile_constraint
-        from ..structured.constraints import constraint_from_response_format
+        from ..constraints.automaton import compile_constraint
+        from ..constraints.constraints import constraint_from_response_format
 
         constraint = request.constraint
         if constraint is None and request.response_format is not None:

@@ -64,12 +64,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import BackendError
+from ..types import Capabilities, Chunk, Completion, Request
 from .base import Backend
 from .openai_exchange import Exchange
 from .openai_wire import PATHS, Endpoint, TokenParam, build_body, endpoint_for
 from .retry import RetryPolicy
 from .spec import OPENAI_BASE_URL
-from .types import Capabilities, Chunk, Completion, Request
 
 __all__ = ["DEFAULT_TIMEOUT", "OPENAI_BASE_URL", "OpenAIBackend"]
 

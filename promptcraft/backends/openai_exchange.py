@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 
 from ..errors import BackendError, BackendUnavailableError
+from ..types import Chunk, Completion
 from .http_errors import error_for_event, error_for_status, parse_error_body, redact
 from .openai_stream import StreamAssembler
 from .openai_wire import Endpoint, TokenParam, other_token_param, parse_completion
 from .retry import RetryPolicy
 from .sse import SSEDecoder
-from .types import Chunk, Completion
 
 __all__ = ["Exchange", "StreamReader"]
 

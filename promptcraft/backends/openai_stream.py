@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BackendError, BackendUnavailableError
-from ..generation_types import Usage
+from ..types import Chunk, ToolCall, Usage
 from .http_errors import error_for_event
 from .openai_wire import Endpoint, arguments_text, finish_reason_of, logprobs_of, usage_of
 from .sse import ServerSentEvent
-from .types import Chunk, ToolCall
 
 __all__ = ["StreamAssembler"]
 

@@ -14,11 +14,18 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..errors import BackendError, InvalidRequestError
-from ..generation_types import FinishReason, TokenLogprob, TopLogprob, Usage
-from ..params import GenerationParams
-from ..prompts.messages import Message
+from ..types import (
+    Completion,
+    FinishReason,
+    GenerationParams,
+    Message,
+    Request,
+    TokenLogprob,
+    ToolCall,
+    TopLogprob,
+    Usage,
+)
 from .http_errors import ErrorBody
-from .types import Completion, Request, ToolCall
 
 __all__ = [
     "Endpoint",

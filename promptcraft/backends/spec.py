@@ -2,7 +2,7 @@
 
 =========================  ===============================================================
 ``None`` or ``"local"``     the default local model, SmolLM2-135M-Instruct
-``"smollm2"``, ``"pc-tiny"``  a local model by name (:mod:`promptcraft.model_catalog`)
+``"smollm2"``, ``"pc-tiny"``  a local model by name (:mod:`promptcraft.nn.catalog`)
 ``"local:PATH"``            a Hugging Face layout checkpoint directory, or a ``.gguf`` file
 ``"openai:MODEL"``          api.openai.com (key from ``OPENAI_API_KEY`` or ``api_key=``)
 ``"http(s)://HOST/v1"``     any OpenAI-compatible server (``model=``, ``api_key=``)
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import BackendError
-from ..model_catalog import model_names
+from ..nn.catalog import model_names
 from .base import Backend
 
 __all__ = ["OPENAI_BASE_URL", "BackendSpec", "load_backend", "parse_backend_spec"]

@@ -28,9 +28,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import BackendError
-from ..generation_types import Usage
+from ..types import Capabilities, Chunk, Completion, Request, ToolCall, Usage
 from .base import Backend
-from .types import Capabilities, Chunk, Completion, Request, ToolCall
 
 __all__ = ["FunctionBackend", "Reply", "ScriptedBackend", "tool_call"]
 

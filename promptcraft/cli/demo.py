@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from ..errors import ModelLoadError
-from ..model_catalog import DEFAULT_MODEL
+from ..nn.catalog import DEFAULT_MODEL
 from .model_option import add_local_options, add_model_option, local_model_options, local_spec
 
 __all__ = ["register", "run_demo"]

@@ -7,9 +7,9 @@ import argparse
 import sys
 from typing import Any
 
-from ..model_catalog import DEFAULT_MODEL, is_model_name, model_names
-from ..quantization import parse_quantization
-from ..threads import DEFAULT_THREADS
+from ..nn.catalog import DEFAULT_MODEL, is_model_name, model_names
+from ..nn.precision import parse_quantization
+from ..utils.threads import DEFAULT_THREADS
 from .option_types import positive_int
 
 __all__ = [

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..errors import ModelLoadError
-from ..model_catalog import SMOLLM2_SHA256, LocalModelInfo, local_models, reinstall_hint
+from ..nn.catalog import SMOLLM2_SHA256, LocalModelInfo, local_models, reinstall_hint
 
 __all__ = ["register"]
 

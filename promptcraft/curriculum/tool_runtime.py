@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..arithmetic import calculate
+from ..agents.arithmetic import calculate
 
 __all__ = ["TOOL_SPECS", "ToolSpec", "calculate", "run_action"]
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import DatasetError
-from ..jsonl import JsonLineError, read_json_lines
+from ..utils.jsonl import JsonLineError, read_json_lines
 
 __all__ = ["DataRow", "load_dataset"]
 

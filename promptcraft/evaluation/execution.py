@@ -33,15 +33,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..backends.base import Backend
-from ..backends.types import Completion
+from ..constraints.constraints import Constraint, JsonSchema, constraint_from_output
+from ..constraints.output_spec import OutputSpec
 from ..errors import AuthenticationError, BackendUnavailableError
-from ..prompts.messages import Message
-from ..prompts.specs import OutputSpec
 from ..structured.batch import StructuredJob, generate_structured_batch
-from ..structured.constraints import Constraint, JsonSchema, constraint_from_output
 from ..structured.generate import agenerate_structured_result, generate_structured_result
 from ..structured.ranking import ChoiceRanker
 from ..structured.session import StructuredResult
+from ..types import Completion, Message
 from .response_cache import CachedCompletion
 
 __all__ = ["PendingRequest", "run_requests"]

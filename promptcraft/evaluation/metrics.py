@@ -38,8 +38,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from ..constraints.output_spec import OutputSpec
 from ..errors import EvaluationError
-from ..prompts.specs import OutputSpec
 from .json_output import JsonSchemaMatch
 
 __all__ = [

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.base import Backend
-from ..backends.requests import merge_params
+from ..coerce import merge_params
+from ..constraints.output_spec import OutputSpec
 from ..errors import MissingInputError, PromptError
-from ..prompts.messages import Message
-from ..prompts.specs import OutputSpec
 from ..prompts.template import PromptTemplate
 from ..structured.session import content_free_prompts
+from ..types import Message
 from .dataset import DataRow
 from .execution import PendingRequest, run_requests
 from .response_cache import CachedCompletion, ResponseCache, backend_identity, request_key

@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import EvaluationError
-from ..generation_types import Usage
+from ..types import Usage
 
 __all__ = ["CachedCompletion", "ResponseCache", "backend_identity", "request_key"]
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..backends.base import Backend
-from ..backends.requests import merge_params
+from ..coerce import merge_params
 from ..errors import EvaluationError
-from ..params import GenerationParams
 from ..prompts.template import PromptTemplate
+from ..types import GenerationParams
 from .dataset import load_dataset
 from .metrics import Metric, parse_metric
 from .plan import Plan, answer_plan, is_greedy, plan_variant

@@ -1,31 +1,9 @@
 """The local decoder: model, KV cache, sampling, generation and checkpoint loading.
 
-Everything under ``promptcraft.nn`` imports torch; nothing outside it (and the local
-backend) may import this package at module level.
+Most modules here import torch; the package itself does not (its names load on first use), so
+:mod:`promptcraft.nn.catalog` and :mod:`promptcraft.nn.precision` stay cheap to import.
 """
 
-from ..params import GenerationParams
-from .config import ModelConfig, RopeScaling
-from .generate import Generator, Prompt
-from .kv_cache import KVCache
-from .loaders import load_model, save_model
-from .model import Decoder
-from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage
+from ..utils.lazy_exports import attach_stub as _attach_stub
 
-__all__ = [
-    "Decoder",
-    "FinishReason",
-    "GenerationOutput",
-    "GenerationParams",
-    "Generator",
-    "KVCache",
-    "ModelConfig",
-    "Prompt",
-    "RopeScaling",
-    "StreamEvent",
-    "TokenLogprob",
-    "TopLogprob",
-    "Usage",
-    "load_model",
-    "save_model",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__, globals())

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import torch
 
 from ..errors import ContextLengthError
-from ..generation_types import ChoiceRanking, OptionScore, Usage, continuation_text
 from ..tokenizers.tokenizer import Tokenizer
+from ..types import ChoiceRanking, OptionScore, Usage, continuation_text
 from .kv_cache import KVCache, KVPrefix
 from .model import Decoder
 from .prompt_cache import common_prefix_len
@@ -52,7 +52,7 @@ def rank_options(
 ) -> list[ChoiceRanking]:
     """Every option scored after each prompt (token ids): a :class:`ChoiceRanking` per
     prompt. An option is scored with one leading space unless the prompt ends in whitespace
-    (:func:`~promptcraft.generation_types.continuation_text`). A prompt that leaves no room
+    (:func:`~promptcraft.types.continuation_text`). A prompt that leaves no room
     for the longest option in ``max_context`` raises
     :class:`~promptcraft.errors.ContextLengthError`, or with ``truncate="left"`` loses its
     oldest tokens (a leading BOS stays)."""

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..errors import BackendError
-from ..params import GenerationParams
+from ..types import GenerationParams
 from .generate import ConstraintStates, Generator, Prompt, RowProgress
 from .kv_cache import KVCache
 from .outputs import StreamEvent

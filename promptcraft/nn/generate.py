@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from ..errors import ContextLengthError, InvalidRequestError, TokenizerError
-from ..params import GenerationParams
 from ..tokenizers.tokenizer import Tokenizer
+from ..types import GenerationParams
 from .compiled_step import CompiledStep
 from .kv_cache import KVPrefix
 from .model import Decoder

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 # Shared with the backends, which must not import torch; re-exported here for nn users.
-from ..generation_types import FinishReason, TokenLogprob, TopLogprob, Usage
+from ..types import FinishReason, TokenLogprob, TopLogprob, Usage
 
 __all__ = ["FinishReason", "GenerationOutput", "StreamEvent", "TokenLogprob", "TopLogprob", "Usage"]
 

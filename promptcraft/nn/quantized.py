@@ -44,7 +44,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..quantization import OUTPUT_LAYER, Quantization
+from .precision import OUTPUT_LAYER, Quantization
 
 __all__ = [
     "GEMV_ROWS",

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import torch
 
-from ..params import GenerationParams
+from ..types import GenerationParams
 
 __all__ = [
     "Sampler",
@@ -97,7 +97,7 @@ def _divide_by_temperature(logits: torch.Tensor, temperature: float) -> torch.Te
 
 class TokenConstraint(Protocol):
     """Which tokens may come next, state by state: constrained decoding. The generator masks
-    every other token's logit. :mod:`promptcraft.structured.automaton` builds these from
+    every other token's logit. :mod:`promptcraft.constraints.automaton` builds these from
     choices, regular expressions and JSON schemas."""
 
     @property

@@ -31,7 +31,7 @@ from jinja2.utils import missing
 from jinja2.visitor import NodeTransformer
 
 from ..errors import TemplateSecurityError
-from ..suggestions import did_you_mean
+from ..utils.suggestions import did_you_mean
 from .messages import trim_body_edges
 
 __all__ = ["LAYOUTS", "LINE_STRIDE", "build_ast", "decode_line", "guard_ast", "wrap_body"]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from jinja2 import Template
-from jinja2.exceptions import TemplateNotFound
-from jinja2.exceptions import TemplateSyntaxError as JinjaSyntaxError
+from jinja2.exceptions import TemplateNotFound, TemplateSyntaxError as JinjaSyntaxError
 from jinja2.sandbox import SecurityError
 
 from ..errors import (

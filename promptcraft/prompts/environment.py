@@ -38,14 +38,13 @@ from pathlib import Path
 from typing import Any, NoReturn, cast
 
 from jinja2 import BaseLoader, StrictUndefined, Template, meta, nodes
-from jinja2.exceptions import TemplateSyntaxError as JinjaSyntaxError
-from jinja2.exceptions import UndefinedError
+from jinja2.exceptions import TemplateSyntaxError as JinjaSyntaxError, UndefinedError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import missing
 
 from ..errors import TemplateSecurityError
-from ..paths import bundled_templates_dir
+from ..utils.paths import bundled_templates_dir
 from .bounded_builtins import (
     bounded_filters,
     bounded_lipsum,

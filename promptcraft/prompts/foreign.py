@@ -24,8 +24,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from jinja2 import Template, Undefined
-from jinja2.exceptions import SecurityError
-from jinja2.exceptions import TemplateSyntaxError as JinjaSyntaxError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError as JinjaSyntaxError
 from jinja2.ext import loopcontrols
 from jinja2.runtime import Context
 

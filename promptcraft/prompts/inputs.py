@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputValidationError, MissingInputError
-from ..suggestions import did_you_mean
+from ..utils.suggestions import did_you_mean
 
 __all__ = [
     "RESERVED_NAMES",

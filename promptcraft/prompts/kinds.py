@@ -22,9 +22,9 @@ from typing import Any
 from jinja2 import meta
 
 from ..errors import PromptError, TemplateSyntaxError
+from ..types import ROLES
 from .environment import get_environment
 from .inputs import RESERVED_NAMES
-from .messages import ROLES
 from .specs import SelectSpec
 from .template import PromptTemplate
 

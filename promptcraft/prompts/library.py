@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import TemplateNotFoundError
-from ..paths import bundled_templates_dir
-from ..suggestions import did_you_mean
+from ..utils.paths import bundled_templates_dir
+from ..utils.suggestions import did_you_mean
 from .guards import RenderLimits
 from .loader import check_template_name
 from .promptfile import load_prompt

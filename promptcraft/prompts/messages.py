@@ -1,73 +1,30 @@
-"""Chat messages, and the ``{% message %}`` tag that marks them in a template.
+"""The ``{% message %}`` tag that marks chat messages in a template, and the split of a
+rendered chat into :class:`~promptcraft.types.Message` records.
 
 A chat template renders to one string in which each message is wrapped in two *markers*. The
 markers carry a nonce of 128 random bits drawn afresh for every render, and the renderer splits
 the output only on markers with that render's nonce. Input values are fixed before the nonce
 exists, so no input, whatever text it holds (``{% message %}``, a marker from an earlier render,
 the marker character), can open, close or forge a message: it stays content.
-
-This module depends on pydantic and Jinja only, so backends may import :class:`Message`
-without pulling in the rest of the engine.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from typing import Any, Literal
+from typing import Any
 
 from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
-from pydantic import BaseModel, ConfigDict
 
 from ..errors import TemplateRenderError
+from ..types import ROLES, Message
 from .guards import RenderState, current_state
 
-__all__ = ["ROLES", "Message", "Role", "ToolCall"]
-
-Role = Literal["system", "user", "assistant", "tool"]
-ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+__all__ = ["MessageExtension", "split_messages", "trim_body_edges"]
 
 # Any character works: the nonce, not the character, makes a marker unforgeable.
 _MARK = "\u241e"
-
-
-class ToolCall(BaseModel):
-    """A tool the model asked to call. ``arguments`` is the JSON text exactly as the model
-    wrote it (it may be malformed: an agent feeds the parse error back to the model)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    arguments: str = ""
-    type: Literal["function"] = "function"
-
-    def parsed_arguments(self) -> dict[str, Any]:
-        """The arguments as a dict; :class:`ValueError` when they are not a JSON object."""
-        try:
-            value = json.loads(self.arguments or "{}")
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"arguments of tool call {self.name!r} are not JSON: {exc}") from None
-        if not isinstance(value, dict):
-            raise ValueError(
-                f"arguments of tool call {self.name!r} are not a JSON object: {self.arguments!r}"
-            )
-        return value
-
-
-class Message(BaseModel):
-    """One chat message. An assistant message that called tools carries its ``tool_calls``;
-    each result comes back in a ``"tool"`` message whose ``tool_call_id`` names the call."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    role: Role
-    content: str
-    name: str | None = None
-    tool_call_id: str | None = None
-    tool_calls: tuple[ToolCall, ...] | None = None
 
 
 class MessageExtension(Extension):

@@ -31,9 +31,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..constraints.output_spec import OutputSpec
 from ..errors import TemplateNotFoundError, TemplateSyntaxError
-from ..jsonl import JsonLineError, read_json_lines
-from ..suggestions import did_you_mean
+from ..utils.jsonl import JsonLineError, read_json_lines
+from ..utils.suggestions import did_you_mean
 from .frontmatter import FrontMatter, read_front_matter
 from .guards import RenderLimits
 from .inputs import InputDeclarationError, parse_inputs
@@ -43,7 +44,6 @@ from .specs import (
     KINDS,
     GenerationDefaults,
     LayoutSpec,
-    OutputSpec,
     SelectSpec,
     describe_error,
 )

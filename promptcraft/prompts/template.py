@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from jinja2.runtime import Context
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..constraints.output_spec import OutputSpec
 from ..errors import (
     MissingInputError,
     PromptcraftError,
@@ -26,12 +27,13 @@ from ..errors import (
     TemplateSyntaxError,
 )
 from ..tokenizers.tokenizer import Tokenizer, resolve_tokenizer
+from ..types import Message
 from .compiler import wrap_body
 from .diagnostics import as_prompt_error
 from .environment import PromptEnvironment, UndefinedInput, get_environment
 from .guards import DEFAULT_LIMITS, RenderLimits, RenderState, activate, bounded_concat, deactivate
 from .inputs import InputSpec, InputValidator, parse_inputs
-from .messages import Message, split_messages
+from .messages import split_messages
 from .normalize import normalize_text, parse_normalize
 from .selection import (
     Example,
@@ -46,15 +48,13 @@ from .specs import (
     GenerationDefaults,
     Kind,
     LayoutSpec,
-    OutputSpec,
     SelectSpec,
     describe_error,
 )
 
 if TYPE_CHECKING:  # backends sit below the engine's callers, not below the engine
     from ..backends.base import Backend
-    from ..backends.types import Completion
-    from ..params import GenerationParams
+    from ..types import Completion, GenerationParams
 
 __all__ = ["PromptTemplate", "RenderedPrompt"]
 
@@ -375,7 +375,7 @@ class PromptTemplate:
         ``backend.chat``, the others through ``backend.generate``.
 
         Generation parameters are the template's ``defaults`` updated with ``params`` (a
-        :class:`~promptcraft.params.GenerationParams` or a mapping); every other keyword is
+        :class:`~promptcraft.types.GenerationParams` or a mapping); every other keyword is
         an input, so inputs and parameters never collide (an input cannot be named
         ``params``). ``max_prompt_tokens`` budgets count with the backend's tokenizer when it
         has one.

@@ -29,9 +29,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..backends.base import Backend
-from ..backends.types import Chunk
-from ..backends.types import Request as GenerationRequest
 from ..errors import BackendError, ConstraintError, ContextLengthError, InvalidRequestError
+from ..types import Chunk, Request as GenerationRequest
 from .auth import RequireAPIKey
 from .errors import AnswerFailures, APIError, error_response, from_backend_error
 from .request_body import read_body

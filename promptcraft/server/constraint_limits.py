@@ -9,7 +9,7 @@ server refuses, with a 400 naming ``response_format``, a schema whose regex expa
 :data:`MAX_PATTERN_SIZE` positions.
 
 The library refuses only compiles that would be unreasonably large for any caller
-(:mod:`promptcraft.structured.compile_limits`, about a gigabyte); a server compiles for
+(:mod:`promptcraft.constraints.compile_limits`, about a gigabyte); a server compiles for
 clients it does not control, on one preparing thread for all of them, so it draws a much
 lower line here.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..structured.pattern_atoms import expanded_size
+from ..constraints.pattern_atoms import expanded_size
 from .errors import APIError
 
 __all__ = ["MAX_PATTERN_SIZE", "check_enforceable"]

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from ..backends.base import Backend
-from ..backends.types import Chunk, Completion, Request
 from ..errors import ContextLengthError, InvalidRequestError
+from ..types import Chunk, Completion, Request
 
 if TYPE_CHECKING:
     from ..nn.continuous_batching import BatchEngine, Delivery, SequenceHandle

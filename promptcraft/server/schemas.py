@@ -18,8 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from ..generation_types import FinishReason
-from ..params import SEED_MAX, SEED_MIN
+from ..types import SEED_MAX, SEED_MIN, FinishReason
 
 __all__ = [
     "ChatChoice",

@@ -1,4 +1,4 @@
-"""OpenAI request bodies → the backend's :class:`~promptcraft.backends.types.Request`.
+"""OpenAI request bodies → the backend's :class:`~promptcraft.types.Request`.
 
 Fields this server cannot honour with the value given (``n=2``, ``echo``, a ``logit_bias``,
 tools, ``store=true``, an image part) are refused with a 400 naming them, never silently
@@ -12,10 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends.requests import build_request
-from ..backends.types import Request
 from ..errors import ConstraintError, InvalidRequestError
-from ..params import GenerationParams
-from ..prompts.messages import Message
+from ..types import GenerationParams, Message, Request
 from .constraint_limits import check_enforceable
 from .errors import APIError, from_backend_error
 from .schemas import ChatCompletionRequest, ChatMessageIn, CompletionRequest, ContentPart
@@ -105,7 +103,7 @@ def _response_format(body: CompletionRequest | ChatCompletionRequest) -> dict[st
     constrains decoding to it (so the reply always parses)."""
     if body.response_format is None or body.response_format.type == "text":
         return None
-    from ..structured.constraints import JsonSchema, constraint_from_response_format
+    from ..constraints.constraints import JsonSchema, constraint_from_response_format
 
     value = body.response_format.model_dump(exclude_none=True)
     try:

@@ -12,8 +12,7 @@ import time
 
 from pydantic import BaseModel
 
-from ..backends.types import Chunk, Completion
-from ..generation_types import TokenLogprob, Usage
+from ..types import Chunk, Completion, TokenLogprob, Usage
 from .schemas import (
     ChatChoice,
     ChatChunkChoice,

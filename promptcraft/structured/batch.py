@@ -22,13 +22,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import BadRequestError, ContextLengthError, StructuredOutputError
-from ..prompts.messages import Message
+from ..types import Message
 from .ranking import ChoiceRanker
 from .session import SchemaLike, StructuredResult, StructuredSession, reference_rankings
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
-    from ..backends.requests import MessagesLike
+    from ..coerce import MessagesLike
 
 __all__ = ["RANK_PROMPTS", "StructuredJob", "generate_structured_batch"]
 

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel
 
+from ..constraints.constraints import Constraint
 from ..errors import BadRequestError, ContextLengthError
-from .constraints import Constraint
 from .session import Attempt, SchemaLike, StructuredResult, StructuredSession
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
-    from ..backends.requests import MessagesLike, ParamsLike
+    from ..coerce import MessagesLike, ParamsLike
     from ..prompts.template import PromptTemplate
 
 __all__ = [

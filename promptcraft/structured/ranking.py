@@ -7,7 +7,7 @@ the probability of the whole choice) or averaged (``"mean"``, which does not pen
 choice for being spelt in more tokens). The best-scoring choice is the answer. This is how
 lm-evaluation-harness scores multiple choice; a local model computes it in one forward pass
 over the shared prompt (:mod:`promptcraft.nn.continuation_scoring`). The records
-(:class:`OptionScore`, :class:`ChoiceRanking`) live in :mod:`promptcraft.generation_types`,
+(:class:`OptionScore`, :class:`ChoiceRanking`) live in :mod:`promptcraft.types`,
 which the decoder and every backend share.
 
 A backend that can rank implements :class:`ChoiceRanker` (the local backend does). No torch
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ..generation_types import ChoiceRanking, OptionScore, continuation_text
+from ..types import ChoiceRanking, OptionScore, continuation_text
 
 if TYPE_CHECKING:
-    from ..backends.requests import MessagesLike
+    from ..coerce import MessagesLike
 
 __all__ = ["ChoiceRanker", "ChoiceRanking", "OptionScore", "continuation_text"]
 

@@ -30,18 +30,23 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..constraints.constraints import (
+    Choices,
+    Constraint,
+    JsonSchema,
+    as_constraint,
+    constraint_from_output,
+)
+from ..constraints.outline import OutlineLevel
 from ..errors import BadRequestError, ConstraintError, ContextLengthError, StructuredOutputError
-from ..generation_types import Usage
-from ..prompts.messages import Message
-from .constraints import Choices, Constraint, JsonSchema, as_constraint, constraint_from_output
-from .outline import OutlineLevel
+from ..types import Message, Usage
 from .ranking import ChoiceRanker, ChoiceRanking
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
-    from ..backends.requests import MessagesLike, ParamsLike
-    from ..backends.types import Completion
+    from ..coerce import MessagesLike, ParamsLike
     from ..prompts.template import PromptTemplate
+    from ..types import Completion
 
 __all__ = ["Attempt", "SchemaLike", "Strategy", "StructuredResult", "StructuredSession"]
 
@@ -99,7 +104,7 @@ class StructuredSession:
         overrides: Mapping[str, Any],
         calibration: Sequence[str | list[Message]] = (),
     ):
-        from ..backends.requests import coerce_messages, merge_params
+        from ..coerce import coerce_messages, merge_params
         from ..prompts.template import PromptTemplate
 
         if retries < 0:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import TokenizerError
-from ..jsonl import read_json_object
+from ..utils.jsonl import read_json_object
 from .hf_convert import (
     AddedToken,
     convert_byte_level_bpe,

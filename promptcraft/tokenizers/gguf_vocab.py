@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ModelLoadError, TokenizerError
-from ..gguf_header import GGUFFile, open_gguf
+from ..utils.gguf_header import GGUFFile, open_gguf
 from .hf_convert import AddedToken, convert_byte_level_bpe
 from .tokenizer import (
     CL100K_PATTERN,

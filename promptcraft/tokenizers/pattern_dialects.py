@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..regex_scan import class_end, escape_end
+from ..utils.regex_scan import class_end, escape_end
 
 __all__ = ["from_oniguruma", "to_oniguruma"]
 

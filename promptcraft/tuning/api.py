@@ -27,13 +27,13 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import TuningConfigError
-from ..model_catalog import resolve_local_model
+from ..nn.catalog import resolve_local_model
 from ..nn.generate import Generator
 from ..nn.loaders import load_model
 from ..nn.model import Decoder
 from ..nn.quantized import is_quantized
-from ..suggestions import did_you_mean
 from ..tokenizers.tokenizer import Tokenizer
+from ..utils.suggestions import did_you_mean
 from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
 from .data import (
     TemplateRef,

@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import PromptError, TuningDataError
-from ..jsonl import JsonLineError, read_json_lines
 from ..prompts.kinds import PrefixPrompt
 from ..prompts.template import PromptTemplate
+from ..utils.jsonl import JsonLineError, read_json_lines
 
 __all__ = [
     "TemplateRef",

@@ -17,8 +17,7 @@ from pydantic import BaseModel
 from promptcraft.agents import Agent, AgentError, ToolCallEvent, calculator, tool
 from promptcraft.agents.text_protocol import action_pattern
 from promptcraft.backends.testing import ScriptedBackend, tool_call
-from promptcraft.backends.types import Completion
-from promptcraft.generation_types import Usage
+from promptcraft.types import Completion, Usage
 
 # --- building an agent ------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ from agent_support import action
 
 from promptcraft.agents import Agent, AgentError, calculator, tool
 from promptcraft.backends.testing import FunctionBackend, ScriptedBackend
-from promptcraft.backends.types import Request
 from promptcraft.errors import BackendError, ContextLengthError
+from promptcraft.types import Request
 
 
 @tool

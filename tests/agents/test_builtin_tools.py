@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from promptcraft.agents import calculator, lookup, today
-from promptcraft.arithmetic import calculate
+from promptcraft.agents.arithmetic import calculate
 from promptcraft.errors import ToolError
 
 

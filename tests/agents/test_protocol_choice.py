@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from promptcraft.agents.protocol_choice import ProtocolSettings, choose_protocol
-from promptcraft.backends.types import Capabilities
+from promptcraft.types import Capabilities
 
 
 def backend(model: str, **capabilities: bool) -> SimpleNamespace:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from promptcraft.backends.testing import FunctionBackend, ScriptedBackend, tool_call
-from promptcraft.backends.types import Request
 from promptcraft.errors import BackendError, InvalidRequestError
+from promptcraft.types import Request
 
 
 def test_scripted_replies_come_in_order() -> None:

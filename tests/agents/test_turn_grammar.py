@@ -128,10 +128,10 @@ def test_typed_answers_must_match_the_output_schema() -> None:
 def test_the_turn_constraint_compiles_quickly_on_smollm2s_vocabulary(
     smollm2_gguf: Path,
 ) -> None:
-    from promptcraft.gguf_header import open_gguf
     from promptcraft.structured import compile_constraint, regex
-    from promptcraft.structured.compile_limits import MAX_ESTIMATED_TRANSITIONS
+    from promptcraft.constraints.compile_limits import MAX_ESTIMATED_TRANSITIONS
     from promptcraft.tokenizers.gguf_vocab import tokenizer_from_gguf
+    from promptcraft.utils.gguf_header import open_gguf
 
     tokenizer = tokenizer_from_gguf(open_gguf(smollm2_gguf))
     assert tokenizer.n_vocab > 49_000 and tokenizer.eos_token_id is not None

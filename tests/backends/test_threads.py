@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from promptcraft.backends import LocalBackend, load_backend
-from promptcraft.threads import DEFAULT_THREADS, resolve_threads
+from promptcraft.utils.threads import DEFAULT_THREADS, resolve_threads
 
 
 @pytest.fixture(scope="module")

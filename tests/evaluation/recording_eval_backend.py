@@ -7,8 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 from promptcraft.backends.base import Backend
-from promptcraft.backends.types import Chunk, Completion, Request
-from promptcraft.generation_types import Usage
+from promptcraft.types import Chunk, Completion, Request, Usage
 
 
 class RecordingBackend(Backend):

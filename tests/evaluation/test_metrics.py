@@ -8,7 +8,7 @@ import pytest
 from promptcraft.errors import EvaluationError
 from promptcraft.evaluation import MetricResult, ScoringContext, parse_metric
 from promptcraft.evaluation.metrics import extract_choice
-from promptcraft.prompts.specs import OutputSpec
+from promptcraft.constraints.output_spec import OutputSpec
 
 NO_CONTEXT = ScoringContext()
 

@@ -13,7 +13,7 @@ from promptcraft.evaluation.response_cache import (
     backend_identity,
     request_key,
 )
-from promptcraft.generation_types import Usage
+from promptcraft.types import Usage
 
 RECORD = CachedCompletion(
     text=" 4", finish_reason="stop", usage=Usage(prompt_tokens=3, completion_tokens=1), seconds=0.5

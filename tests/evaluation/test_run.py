@@ -10,9 +10,9 @@ import pytest
 from recording_eval_backend import RecordingBackend, last_line_word_count
 
 import promptcraft as pc
-from promptcraft.backends.types import Request
 from promptcraft.errors import DatasetError, EvaluationError
 from promptcraft.evaluation import EvalReport, evaluate
+from promptcraft.types import Request
 
 POOL = [{"input": "a b", "output": "2"}, {"input": "a b c", "output": "3"}]
 ROWS = [{"input": "x y z", "expected": "3"}, {"input": "x", "expected": "1"}]

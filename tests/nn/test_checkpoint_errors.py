@@ -185,7 +185,7 @@ def test_gpt2_loads_without_prefix_and_with_stored_mask_buffers(reference, tmp_p
 
 
 def test_bundled_model_missing_says_how_to_restore(monkeypatch, tmp_path) -> None:
-    import promptcraft.model_catalog as catalog
+    import promptcraft.nn.catalog as catalog
 
     monkeypatch.setattr(catalog, "bundled_models_dir", lambda: tmp_path)
     with pytest.raises(

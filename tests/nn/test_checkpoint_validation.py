@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 
 from promptcraft.errors import ModelLoadError
 from promptcraft.nn import load_model
-from promptcraft.paths import bundled_models_dir
+from promptcraft.utils.paths import bundled_models_dir
 
 # Everything load_model reads (not the model card, evaluation or training logs).
 _FILES = [

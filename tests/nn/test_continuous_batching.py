@@ -19,8 +19,8 @@ from promptcraft.nn import GenerationParams, StreamEvent, Usage
 from promptcraft.nn.continuous_batching import BatchEngine, Delivery
 from promptcraft.nn.kv_cache import KVCache
 from promptcraft.nn.ragged_step import RaggedStep, row_group
-from promptcraft.structured.automaton import compile_constraint
-from promptcraft.structured.constraints import Choices
+from promptcraft.constraints.automaton import compile_constraint
+from promptcraft.constraints.constraints import Choices
 
 
 @pytest.fixture(scope="module")

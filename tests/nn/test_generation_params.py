@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from promptcraft.params import GenerationParams
+from promptcraft.types import GenerationParams
 
 
 def test_defaults_sample_with_temperature_one() -> None:
@@ -56,6 +56,6 @@ def test_misspelt_parameter_is_an_error() -> None:
 
 
 def test_params_module_does_not_import_torch() -> None:
-    code = "import sys, promptcraft.params; print('torch' in sys.modules)"
+    code = "import sys, promptcraft.types; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

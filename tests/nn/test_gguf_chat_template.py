@@ -12,7 +12,7 @@ from gguf_support import SMALL, converter_tensors, random_hf_model, write_gguf
 
 from promptcraft.backends import LocalBackend, load_backend
 from promptcraft.errors import ModelLoadError
-from promptcraft.prompts.messages import Message
+from promptcraft.types import Message
 
 CVE_2024_34359 = (
     "{% for x in ().__class__.__base__.__subclasses__() %}{% if 'warning' in x.__name__ %}"

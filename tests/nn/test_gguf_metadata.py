@@ -20,8 +20,8 @@ from gguf_support import (
 )
 from nn_support import Reference
 
-from promptcraft.model_catalog import resolve_model
 from promptcraft.nn import load_model, save_model
+from promptcraft.nn.catalog import resolve_model
 from promptcraft.nn.loaders import load_decoder, open_source
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

@@ -15,6 +15,7 @@ from promptcraft.backends import LocalBackend
 from promptcraft.nn import load_model
 from promptcraft.nn.loaders import open_source
 from promptcraft.nn.loaders.load import load_decoder
+from promptcraft.nn.precision import Quantization, parse_quantization
 from promptcraft.nn.quantized import (
     GEMV_ROWS,
     Int4Linear,
@@ -25,7 +26,6 @@ from promptcraft.nn.quantized import (
     quantize_linears,
     quantized_linear,
 )
-from promptcraft.quantization import Quantization, parse_quantization
 
 INT8, INT4 = Quantization(bits=8), Quantization(bits=4, group_size=32)
 QUANTIZED = (Int8Linear, Int4Linear)

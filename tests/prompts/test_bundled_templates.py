@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from promptcraft.arithmetic import calculate
+from promptcraft.agents.arithmetic import calculate
 from promptcraft.backends.chat_template import ChatTemplate
 from promptcraft.evaluation.dataset import DataRow, load_dataset
-from promptcraft.gguf_header import open_gguf
 from promptcraft.nn.loaders.gguf_config import config_from_gguf
-from promptcraft.paths import bundled_templates_dir
 from promptcraft.prompts import PromptLibrary, PromptTemplate, RenderedPrompt
-from promptcraft.structured.constraints import constraint_from_output
+from promptcraft.constraints.constraints import constraint_from_output
 from promptcraft.tokenizers import tokenizer_from_gguf
+from promptcraft.utils.gguf_header import open_gguf
+from promptcraft.utils.paths import bundled_templates_dir
 
 LIBRARY = PromptLibrary()
 EVALS = bundled_templates_dir() / "evals"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from promptcraft.paths import bundled_templates_dir
 from promptcraft.prompts import LintProblem, lint_paths
+from promptcraft.utils.paths import bundled_templates_dir
 
 GOOD = """
     name: test

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from promptcraft.errors import PromptcraftError
 from promptcraft.prompts import ChatPrompt, FewShotPrompt, PrefixPrompt, PromptTemplate

@@ -7,8 +7,8 @@ import pytest
 from structured_support import compile_on
 
 from promptcraft.backends import LocalBackend
+from promptcraft.constraints import automaton as automaton_module
 from promptcraft.structured import TokenAutomaton, choices, json_schema, regex
-from promptcraft.structured import automaton as automaton_module
 
 
 def _writes(backend: LocalBackend, automaton: TokenAutomaton, text: str) -> bool:

@@ -10,15 +10,14 @@ import pytest
 import torch
 
 from promptcraft.backends import LocalBackend
-from promptcraft.backends.requests import coerce_messages
 from promptcraft.backends.testing import ScriptedBackend
+from promptcraft.coerce import coerce_messages
 from promptcraft.errors import (
     ConstraintError,
     ContextLengthError,
     InputValidationError,
     TemplateSyntaxError,
 )
-from promptcraft.generation_types import Usage, continuation_text
 from promptcraft.nn.continuation_scoring import continuation_logprobs
 from promptcraft.nn.kv_cache import KVPrefix
 from promptcraft.prompts import load_prompt
@@ -31,6 +30,7 @@ from promptcraft.structured import (
     generate_structured,
     generate_structured_result,
 )
+from promptcraft.types import Usage, continuation_text
 
 OPTIONS = ["spam", "ham", "not sure", "b"]
 PROMPTS = [

@@ -19,7 +19,7 @@ from promptcraft.structured import (
     json_schema,
     regex,
 )
-from promptcraft.structured.pattern_atoms import can_match_char, expanded_size
+from promptcraft.constraints.pattern_atoms import can_match_char, expanded_size
 
 HUGE_STRING = {"type": "object", "properties": {"s": {"type": "string", "minLength": 100000}}}
 

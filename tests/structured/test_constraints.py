@@ -16,7 +16,7 @@ from promptcraft.structured import (
     json_schema,
     regex,
 )
-from promptcraft.structured.constraints import constraint_from_response_format
+from promptcraft.constraints.constraints import constraint_from_response_format
 
 
 class Person(BaseModel):

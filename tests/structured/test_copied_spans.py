@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from promptcraft.backends import LocalBackend
 from promptcraft.errors import ConstraintError
 from promptcraft.structured import json_schema
-from promptcraft.structured.spans import copy_strings, span_pattern
+from promptcraft.constraints.spans import copy_strings, span_pattern
 
 TEXT = 'Dinner with "Bob" is on Tuesday, 10 am.'
 

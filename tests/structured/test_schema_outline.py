@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from promptcraft.backends.base import Backend
 from promptcraft.backends.testing import FunctionBackend
-from promptcraft.backends.types import Capabilities, Request
 from promptcraft.errors import ContextLengthError, ContextWindowExceededError
 from promptcraft.structured import (
     generate_structured,
@@ -21,6 +20,7 @@ from promptcraft.structured import (
     schema_outline,
 )
 from promptcraft.tokenizers.tokenizer import get_tokenizer
+from promptcraft.types import Capabilities, Request
 
 
 class Meeting(BaseModel):

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from promptcraft.gguf_header import GGUFFile, open_gguf
 from promptcraft.tokenizers.bpe_training import train_bpe
 from promptcraft.tokenizers.gguf_vocab import tokenizer_from_gguf
 from promptcraft.tokenizers.hf_convert import byte_to_unicode
 from promptcraft.tokenizers.tokenizer import Tokenizer
+from promptcraft.utils.gguf_header import GGUFFile, open_gguf
 
 _BYTE_LEVEL = {
     "type": "ByteLevel",

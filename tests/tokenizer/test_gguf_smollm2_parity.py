@@ -22,12 +22,12 @@ from tokenizer_support import (
     hf_tokenizer_json,
 )
 
-from promptcraft.gguf_header import GGUFFile
 from promptcraft.tokenizers import gguf_adds_bos_token, load_hf_tokenizer_json
 from promptcraft.tokenizers.files import load_tokenizer_dir
 from promptcraft.tokenizers.missing_bytes import MissingByteEncoder, missing_single_bytes
 from promptcraft.tokenizers.tokenizer import GPT2_SINGLE_DIGIT_PATTERN, Tokenizer
 from promptcraft.tokenizers.writers import save_hf_tokenizer, save_tiktoken
+from promptcraft.utils.gguf_header import GGUFFile
 
 SMOLLM2_PRE_TOKENIZER = {
     "type": "Sequence",

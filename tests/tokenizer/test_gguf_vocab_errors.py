@@ -10,9 +10,9 @@ import gguf
 import pytest
 
 from promptcraft.errors import TokenizerError
-from promptcraft.gguf_header import GGUFFile
 from promptcraft.tokenizers import gguf_adds_bos_token, load_gguf_tokenizer, tokenizer_from_gguf
 from promptcraft.tokenizers.hf_convert import byte_to_unicode
+from promptcraft.utils.gguf_header import GGUFFile
 
 BYTES = [byte_to_unicode()[b] for b in range(256)]
 TOKENS = [*BYTES, "Ġt", "<s>"]  # "Ġt" is " t"; "<s>" is a control token

@@ -12,9 +12,9 @@ from tuning_support import quick_tune
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError
 from promptcraft.nn import Decoder
+from promptcraft.nn.precision import Quantization
 from promptcraft.nn.quantized import quantize_linears
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.quantization import Quantization
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import load_adapter, model_fingerprint
 from promptcraft.tuning.adapter import attach_adapter

@@ -11,9 +11,9 @@ from tuning_support import QUICK, label_task
 import promptcraft as pc
 from promptcraft.errors import TuningConfigError, TuningDataError
 from promptcraft.nn import Decoder
+from promptcraft.nn.precision import Quantization
 from promptcraft.nn.quantized import quantize_linears
 from promptcraft.prompts.kinds import PrefixPrompt
-from promptcraft.quantization import Quantization
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import read_examples, run_tuning
 from promptcraft.tuning.data import render_example, split_examples

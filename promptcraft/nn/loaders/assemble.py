@@ -21,9 +21,9 @@ from collections.abc import Iterator
 import torch
 
 from ...errors import ModelLoadError
-from ...quantization import OUTPUT_LAYER, Quantization
 from ..config import ModelConfig
 from ..model import Decoder
+from ..precision import OUTPUT_LAYER, Quantization
 from ..quantized import Int4Linear, Int4Weight, Int8Embedding, Int8Linear
 from .hf_layout import IGNORED_SUFFIXES, Piece, hf_layout
 from .memory import return_freed_memory

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ...errors import TokenizerError
-from ...gguf_header import GGUFFile
+from ...utils.gguf_header import GGUFFile
 from ..config import ModelConfig, RopeScaling
 
 __all__ = ["ARCHITECTURES", "config_from_gguf", "gguf_key"]

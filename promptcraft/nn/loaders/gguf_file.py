@@ -33,8 +33,8 @@ import numpy as np
 import torch
 
 from ...errors import ModelLoadError, TokenizerError
-from ...gguf_header import GGUFFile, open_gguf
 from ...tokenizers.tokenizer import Tokenizer
+from ...utils.gguf_header import GGUFFile, open_gguf
 from ..quantized import Int4Weight
 from .assemble import check_finite
 from .gguf_config import config_from_gguf, gguf_key

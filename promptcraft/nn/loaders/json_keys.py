@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ModelLoadError
-from ...jsonl import read_json_object
+from ...utils.jsonl import read_json_object
 
 __all__ = ["MISSING", "JsonKeys", "read_json_file", "read_text_file", "show_json"]
 

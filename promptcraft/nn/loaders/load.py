@@ -8,11 +8,11 @@ import os
 import torch
 
 from ...errors import ModelLoadError
-from ...model_catalog import resolve_local_model
-from ...quantization import parse_quantization
-from ...threads import apply_threads, resolve_threads
 from ...tokenizers.tokenizer import Tokenizer
+from ...utils.threads import apply_threads, resolve_threads
+from ..catalog import resolve_local_model
 from ..model import Decoder
+from ..precision import parse_quantization
 from . import gguf_file, hf_directory
 from .assemble import build_decoder, checked_layout
 from .hf_layout import Piece
@@ -40,7 +40,7 @@ def load_model(
     weights; ``GGUFSource.default_dtype`` says why not bfloat16). The model is returned in
     eval mode. Raises :class:`ModelLoadError` naming the file (and tensor or
     setting) at fault. ``threads``: the CPU threads torch computes with in this process
-    from now on (:mod:`promptcraft.threads`: torch's own setting is process-wide; a
+    from now on (:mod:`promptcraft.utils.threads`: torch's own setting is process-wide; a
     backend sets its own at each call); None leaves torch's setting as it is.
     """
     if threads is not None:

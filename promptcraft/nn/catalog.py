@@ -29,8 +29,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ModelLoadError
-from .paths import BUNDLED_MODEL_RESTORE_HINT, bundled_models_dir
+from ..errors import ModelLoadError
+from ..utils.paths import BUNDLED_MODEL_RESTORE_HINT, bundled_models_dir
 
 __all__ = [
     "DEFAULT_MODEL",

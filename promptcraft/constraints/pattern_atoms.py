@@ -4,7 +4,7 @@ character can occur anywhere in a match (:func:`can_match_char`).
 
 The patterns are in the dialect of Rust's ``regex`` crate (what ``outlines-core`` compiles),
 which Python's ``re`` parser does not accept in full, so :func:`scan` walks the text itself
-with :mod:`promptcraft.regex_scan`. Both questions are answered conservatively: a size is
+with :mod:`promptcraft.utils.regex_scan`. Both questions are answered conservatively: a size is
 never under-counted, and a character is said to be matchable whenever unsure.
 """
 
@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import regex as regex_engine
 
-from ..regex_scan import class_end, escape_end
+from ..utils.regex_scan import class_end, escape_end
 
 __all__ = ["Piece", "can_match_char", "expanded_size", "literal", "scan", "strip_anchors"]
 

@@ -12,7 +12,7 @@ BUNDLED_MODEL_RESTORE_HINT = (
     "path (load_backend('local:PATH'))."
 )
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def _bundled(name: str) -> Path:
@@ -30,5 +30,5 @@ def bundled_templates_dir() -> Path:
 
 
 def bundled_models_dir() -> Path:
-    """The folder that holds pc-tiny and the bundled adapters (see :mod:`.model_catalog`)."""
+    """The folder that holds pc-tiny and the bundled adapters (see :mod:`..nn.catalog`)."""
     return _bundled("models")

@@ -31,8 +31,9 @@ import regex as regex_engine
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConstraintError
-from ..prompts.specs import ChoiceMode, OutputSpec, RankBy
+from ..types import RankBy
 from .outline import OutlineLevel, schema_outline
+from .output_spec import ChoiceMode, OutputSpec
 from .pattern_atoms import literal, strip_anchors
 from .schema_checks import check_satisfiable, model_schema
 from .spans import DEFAULT_SPAN_WORDS, copy_strings, is_span_pattern
