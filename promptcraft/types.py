@@ -329,6 +329,10 @@ class Capabilities(BaseModel):
     prefix_cache: bool = Field(
         default=False, description="A prompt that starts like the previous one reuses its work."
     )
+    batching: bool = Field(
+        default=False,
+        description="generate_batch() runs its prompts together, faster than one by one.",
+    )
     max_context: int | None = Field(
         default=None, ge=1, description="Prompt plus completion tokens, at most; None: unknown."
     )

@@ -73,3 +73,44 @@ def test_unknown_attribute_raises_attribute_error() -> None:
 
 def test_package_ships_py_typed(repo_root) -> None:
     assert (repo_root / "promptcraft" / "py.typed").is_file()
+
+
+def test_the_public_namespace_holds_only_the_api() -> None:
+    import types
+
+    visible = {n for n in dir(pc) if not n.startswith("_")}
+    # Submodules appear as attributes once anything imports them, as in every package.
+    private = {
+        n for n in visible - set(pc.__all__) if not isinstance(getattr(pc, n), types.ModuleType)
+    }
+    assert private == set(), f"not public API, yet visible on pc: {sorted(private)}"
+
+
+def test_every_package_stub_is_read_as_python_reads_it(repo_root) -> None:
+    """The lazy map comes from each ``__init__.pyi`` (a regex, for import speed): it must
+    find exactly the names and modules that the stub's imports name."""
+    import ast
+
+    from promptcraft.utils.lazy_exports import _stub_exports
+
+    stubs = sorted((repo_root / "promptcraft").rglob("__init__.pyi"))
+    assert stubs
+    for stub in stubs:
+        package = ".".join(stub.parent.relative_to(repo_root).parts)
+        expected = {}
+        for node in ast.parse(stub.read_text()).body:
+            assert isinstance(node, (ast.ImportFrom, ast.AnnAssign, ast.Expr)), stub
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+                expected.update({a.asname or a.name: module for a in node.names})
+        assert _stub_exports(package, stub) == expected, stub
+
+
+def test_every_stub_name_resolves(repo_root) -> None:
+    import importlib
+
+    for stub in sorted((repo_root / "promptcraft").rglob("__init__.pyi")):
+        package = importlib.import_module(".".join(stub.parent.relative_to(repo_root).parts))
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..coerce import MessagesLike, ParamsLike
 from ..errors import BackendError
@@ -24,6 +24,9 @@ from ..tokenizers.tokenizer import Tokenizer
 from ..types import Capabilities, Chunk, Completion, Request
 from .concurrency import iterate_in_thread
 from .requests import build_request
+
+if TYPE_CHECKING:
+    from ..prompts.template import PromptTemplate
 
 __all__ = ["Backend"]
 
@@ -76,6 +79,60 @@ class Backend(ABC):
         """Generate piece by piece: a text prompt (``str``) or a conversation (messages).
         Joined, the chunks' texts equal what ``generate``/``chat`` returns."""
         return self._stream(build_request(prompt_or_messages, params, overrides, self.capabilities))
+
+    def generate_batch(
+        self,
+        prompts: Sequence[str | MessagesLike],
+        params: ParamsLike = None,
+        **overrides: Any,
+    ) -> list[Completion]:
+        """Complete several prompts (texts, or conversations for chat), in order. Here one by
+        one; a backend that runs them together (``capabilities.batching``) overrides it."""
+        return [
+            self._complete(build_request(p, params, overrides, self.capabilities)) for p in prompts
+        ]
+
+    def run_template(
+        self,
+        template: PromptTemplate,
+        inputs: Mapping[str, Any],
+        params: ParamsLike = None,
+    ) -> Completion | Any:
+        """What ``template.run(backend, **inputs)`` does: render, then generate (chat
+        templates through :meth:`chat`). A template that declares ``output:`` returns the
+        parsed output, through :func:`~promptcraft.structured.generate_structured`."""
+        if template.output.type != "text":
+            from ..structured.generate import generate_structured
+
+            return generate_structured(self, template, inputs=inputs, params=params)
+        prompt, merged = template.prepare_call(inputs, params, tokenizer=self.tokenizer)
+        if prompt.messages is not None:
+            return self.chat(prompt.messages, merged)
+        assert prompt.text is not None
+        return self.generate(prompt.text, merged)
+
+    async def arun_template(
+        self,
+        template: PromptTemplate,
+        inputs: Mapping[str, Any],
+        params: ParamsLike = None,
+    ) -> Completion | Any:
+        """:meth:`run_template` without blocking the event loop."""
+        if template.output.type != "text":
+            from ..structured.generate import agenerate_structured
+
+            return await agenerate_structured(self, template, inputs=inputs, params=params)
+        prompt, merged = template.prepare_call(inputs, params, tokenizer=self.tokenizer)
+        if prompt.messages is not None:
+            return await self.achat(prompt.messages, merged)
+        assert prompt.text is not None
+        return await self.agenerate(prompt.text, merged)
+
+    def cache_identity(self) -> str:
+        """A string that changes whenever this backend would answer the same request
+        differently; evaluation's response cache keys on it. Here the class and the model
+        name; backends with more state (a server URL, local weights) add it."""
+        return f"{type(self).__qualname__}|{self.model}"
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under the model's tokenizer."""

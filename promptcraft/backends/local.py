@@ -118,6 +118,7 @@ class LocalBackend(Backend):
             constrained_decoding=True,
             response_format=True,
             prefix_cache=True,
+            batching=True,
             max_context=self.max_context,
         )
         #: Seconds :meth:`load` took to read the checkpoint and build the backend.
@@ -125,6 +126,20 @@ class LocalBackend(Backend):
         #: The template the attached adapter was tuned on (``LocalBackend.load(adapter=...)``),
         #: so an agent can speak to it as it was tuned, whatever the file is called.
         self.adapter_template: str | None = None
+
+    def cache_identity(self) -> str:
+        """The model, a fingerprint of its weights, the context policy, and the adapter's
+        keys and values when one is attached: a response cache is never reused across them."""
+        parts = [
+            super().cache_identity(),
+            self.decoder.fingerprint(),
+            f"context={self.max_context}",
+            f"truncate={self.truncate}",
+        ]
+        prefix = self.generator.kv_prefix
+        if prefix is not None:  # a prompt- or prefix-tuning adapter: part of the model
+            parts.append(f"prefix={prefix.fingerprint()}")
+        return "|".join(parts)
 
     @classmethod
     def load(

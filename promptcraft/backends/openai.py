@@ -163,6 +163,10 @@ class OpenAIBackend(Backend):
     def __repr__(self) -> str:
         return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
 
+    def cache_identity(self) -> str:
+        """The model on this server: the same name elsewhere may be another model."""
+        return f"{super().cache_identity()}|{self.base_url}"
+
     # --- the Backend core: sync ----------------------------------------------------------------
 
     def _complete(self, request: Request) -> Completion:

@@ -1,9 +1,9 @@
 """Sending an evaluation's requests to a backend, as fast as that backend allows.
 
-- A backend with ``generate_batch`` (the local decoder) gets batches. Requests are grouped
-  by their parameters and sorted by prompt, so consecutive prompts share the longest
-  prefixes: a shared few-shot prefix is prefilled once per batch, and the next batch reuses
-  it from the prefix cache instead of computing it again.
+- A backend that batches (``capabilities.batching``: the local decoder) gets batches.
+  Requests are grouped by their parameters and sorted by prompt, so consecutive prompts
+  share the longest prefixes: a shared few-shot prefix is prefilled once per batch, and the
+  next batch reuses it from the prefix cache instead of computing it again.
 - Any other backend gets up to ``concurrency`` requests in flight at once (its async
   methods; a remote server works on them in parallel).
 
@@ -75,9 +75,10 @@ def run_requests(
     """Run every request on ``backend``; call ``on_done`` once per request."""
     if not requests:
         return
-    batch = getattr(backend, "generate_batch", None)
-    if callable(batch) and batch_size > 1:
-        _run_batched(batch, [r for r in requests if r.output is None], on_done, batch_size)
+    if backend.capabilities.batching and batch_size > 1:
+        _run_batched(
+            backend.generate_batch, [r for r in requests if r.output is None], on_done, batch_size
+        )
         structured = [r for r in requests if r.output is not None]
         _run_structured_batched(backend, structured, on_done, batch_size)
         return

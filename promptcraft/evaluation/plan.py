@@ -23,7 +23,7 @@ from ..structured.session import content_free_prompts
 from ..types import Message
 from .dataset import DataRow
 from .execution import PendingRequest, run_requests
-from .response_cache import CachedCompletion, ResponseCache, backend_identity, request_key
+from .response_cache import CachedCompletion, ResponseCache, request_key
 from .variants import Variant
 
 __all__ = ["EVAL_DEFAULTS", "Plan", "Slot", "answer_plan", "is_greedy", "plan_variant"]
@@ -76,7 +76,7 @@ def plan_variant(
     repeat: int,
 ) -> None:
     template = variant.template
-    identity = backend_identity(backend)
+    identity = backend.cache_identity()
     base = {**EVAL_DEFAULTS, **template.defaults, **overrides}
     # Greedy repeats share one request: a new seed would only buy the same answer again.
     sampled = not is_greedy(template, overrides)
@@ -188,7 +188,7 @@ def answer_plan(
     try:
         for label, requests in pending.items():
             backend = backends[label]
-            identity = backend_identity(backend) if store is not None else ""
+            identity = backend.cache_identity() if store is not None else ""
 
             def done(
                 request: PendingRequest,

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..errors import EvaluationError
 from ..types import Usage
 
-__all__ = ["CachedCompletion", "ResponseCache", "backend_identity", "request_key"]
+__all__ = ["CachedCompletion", "ResponseCache", "request_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -197,51 +197,3 @@ def request_key(
         default=str,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def backend_identity(backend: Any) -> str:
-    """A string that changes whenever the backend would answer differently: the class, the
-    model name, the server URL, and for a local decoder a fingerprint of its weights and
-    context. A backend may define ``cache_identity`` (a string) to choose its own."""
-    own = getattr(backend, "cache_identity", None)
-    if isinstance(own, str):
-        return own
-    parts = [type(backend).__qualname__, str(getattr(backend, "model", ""))]
-    base_url = getattr(backend, "base_url", None)
-    if base_url:
-        parts.append(str(base_url))
-    decoder = getattr(backend, "decoder", None)
-    if decoder is not None and hasattr(decoder, "state_dict"):
-        parts.append(_weights_fingerprint(decoder))
-        parts.append(f"context={getattr(backend, 'max_context', '')}")
-        parts.append(f"truncate={getattr(backend, 'truncate', '')}")
-        prefix = _kv_prefix(backend)
-        if prefix is not None:  # a prompt- or prefix-tuning adapter: part of the model
-            parts.append(f"prefix={_prefix_fingerprint(prefix)}")
-    return "|".join(parts)
-
-
-def _kv_prefix(backend: Any) -> Any:
-    """The keys and values a local backend puts before every prompt (an adapter), if any."""
-    return getattr(getattr(backend, "generator", None), "kv_prefix", None)
-
-
-def _prefix_fingerprint(prefix: Any) -> str:
-    """A digest of every value of an adapter's keys and values (they are small)."""
-    from ..tuning.adapter import tensors_checksum
-
-    tensors = {f"keys.{i}": t for i, t in enumerate(prefix.keys)}
-    tensors.update({f"values.{i}": t for i, t in enumerate(prefix.values)})
-    return tensors_checksum(tensors).removeprefix("sha256:")[:16]
-
-
-def _weights_fingerprint(decoder: Any) -> str:
-    """A digest of every tensor's name, shape and first values: cheap even for large models,
-    and different after any training step (every weight moves)."""
-    digest = hashlib.sha256()
-    for name, tensor in decoder.state_dict().items():
-        digest.update(name.encode())
-        digest.update(str(tuple(tensor.shape)).encode())
-        sample = tensor.detach().reshape(-1)[:64].float().tolist()
-        digest.update(json.dumps(sample).encode())
-    return digest.hexdigest()[:16]

@@ -25,6 +25,14 @@ class KVPrefix:
     def length(self) -> int:
         return self.keys[0].shape[1]
 
+    def fingerprint(self) -> str:
+        """A digest of every value (they are small): part of the model it serves."""
+        from .fingerprint import tensors_checksum
+
+        tensors = {f"keys.{i}": t for i, t in enumerate(self.keys)}
+        tensors.update({f"values.{i}": t for i, t in enumerate(self.values)})
+        return tensors_checksum(tensors).removeprefix("sha256:")[:16]
+
     def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer ``(keys, values)``, each ``[1, kv_heads, length, head_dim]``: the form
         ``Decoder.forward(kv_prefix=...)`` takes."""

@@ -174,6 +174,13 @@ class Decoder(nn.Module):
         assert isinstance(weight, torch.Tensor)
         return weight.device
 
+    def fingerprint(self) -> str:
+        """A short digest of the weights that changes after any training step (see
+        :func:`~promptcraft.nn.fingerprint.weights_fingerprint`)."""
+        from .fingerprint import weights_fingerprint
+
+        return weights_fingerprint(self)
+
     def tie_weights(self) -> None:
         """With ``tie_word_embeddings``, reading and writing tokens share one matrix: fewer
         parameters, and every output row also learns from the input side. (Re-tie after

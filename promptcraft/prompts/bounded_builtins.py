@@ -26,6 +26,7 @@ from .guards import (
     check_size,
     current_limits,
     estimate_size,
+    printable,
     replace_size,
     spend,
     work_of,
@@ -56,8 +57,10 @@ def metered_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def metered(*args: Any, **kwargs: Any) -> Any:
-        if not cheap and len(args) > skip:
-            spend(weight * work_of(args[skip]), what)
+        if len(args) > skip:
+            printable(args[skip])  # most filters print their input: never a function's address
+            if not cheap:
+                spend(weight * work_of(args[skip]), what)
         return check_result(func(*args, **kwargs), what)
 
     return metered
@@ -169,6 +172,9 @@ def bounded_range(*args: int) -> range:
             "(RenderLimits.max_iterations)"
         )
     return rng
+
+
+bounded_range.__name__ = "range"  # the name a template knows it by, in error messages
 
 
 def bounded_lipsum(builtin: Callable[..., str]) -> Callable[..., str]:

@@ -43,7 +43,6 @@ from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import missing
 
-from ..errors import TemplateSecurityError
 from ..utils.paths import bundled_templates_dir
 from .bounded_builtins import (
     bounded_filters,
@@ -56,6 +55,7 @@ from .compile_cache import DEFAULT_COMPILE_CACHE_SIZE, CompileCache, CompiledPro
 from .compiler import build_ast, decode_line
 from .filters import PROMPT_FILTERS
 from .guards import (
+    REFUSED_FORMAT,
     bounded_concat,
     check_builtin_call,
     check_result,
@@ -65,6 +65,7 @@ from .guards import (
     guard_loop,
     guard_operand,
     guard_value,
+    printable,
 )
 from .loader import SearchPathLoader, recording_loads
 from .messages import MessageExtension
@@ -106,12 +107,6 @@ for _attr, _value in [*vars(Undefined).items(), *vars(StrictUndefined).items()]:
         setattr(PromptUndefined, _attr, PromptUndefined._fail_with_undefined_error)
 
 
-def _refuse_format(*args: Any, **kwargs: Any) -> NoReturn:
-    raise TemplateSecurityError(
-        "str.format() is not available in templates; use '~' or the format filter"
-    )
-
-
 class PromptEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox plus promptcraft's bounds, filters, loader and compile passes."""
 
@@ -134,6 +129,7 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
             auto_reload=False,
             cache_size=1000,
             extensions=[MessageExtension],
+            finalize=printable,  # {{ a_function }} raises instead of showing its address
         )
         self.compile_count = 0
         self.compile_cache = CompileCache(compile_cache_size)
@@ -278,7 +274,7 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         if super().wrap_str_format(value) is not None:
-            return _refuse_format
+            return REFUSED_FORMAT
         return None
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:

@@ -21,11 +21,13 @@ share one budget and concurrent renders never share one."""
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from itertools import islice
-from typing import Any
+from typing import Any, NoReturn
 
+from jinja2.runtime import Undefined
 from jinja2.utils import Namespace
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -228,8 +230,48 @@ def _counted(iterable: Iterable[Any], state: RenderState) -> Iterator[Any]:
         yield item
 
 
+class _RefusedFormat:
+    """What ``str.format`` and ``format_map`` are in a template: calling or printing it
+    raises, so a refusal never shows a function or its address."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TemplateSecurityError(
+            "str.format() is not available in templates; use '~' or the format filter"
+        )
+
+    __call__ = __str__ = __repr__ = __format__ = _refuse
+
+
+REFUSED_FORMAT = _RefusedFormat()
+
+
+def printable(value: Any) -> Any:
+    """``value``, unless printing it would show the sandbox's internals: a function, method,
+    class or module (their text holds names and memory addresses). Those, alone or inside a
+    list, tuple or dict, raise :class:`TemplateSecurityError` instead."""
+    if isinstance(value, (str, int, float, Undefined)):  # Undefined raises its own error
+        return value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            printable(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            printable(item)
+    elif isinstance(value, _RefusedFormat):
+        value()
+    elif callable(value) or isinstance(value, types.ModuleType):
+        name = getattr(value, "__name__", type(value).__name__)
+        raise TemplateSecurityError(
+            f"a template cannot print {name!r} itself, only values: call it, as in "
+            f"'{name}(...)', or leave it out"
+        )
+    return value
+
+
 def guard_concat(parts: tuple[Any, ...]) -> str:
     """The ``~`` operator with a size check (``pc_concat``)."""
+    for part in parts:
+        printable(part)
     limit = current_limits().max_output_chars
     check_size(sum(estimate_size(p, limit) for p in parts), "a string built with '~'")
     text = "".join(map(str, parts))

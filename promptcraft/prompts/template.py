@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from jinja2.runtime import Context
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -52,11 +52,24 @@ from .specs import (
     describe_error,
 )
 
-if TYPE_CHECKING:  # backends sit below the engine's callers, not below the engine
-    from ..backends.base import Backend
-    from ..types import Completion, GenerationParams
+if TYPE_CHECKING:
+    from ..types import GenerationParams
 
-__all__ = ["PromptTemplate", "RenderedPrompt"]
+__all__ = ["PromptTemplate", "RenderedPrompt", "TemplateRunner"]
+
+
+class TemplateRunner(Protocol):
+    """What :meth:`PromptTemplate.run` runs on: every
+    :class:`~promptcraft.backends.base.Backend` is one. The engine names this protocol, not
+    the backends, so templates never depend on the layers that generate."""
+
+    def run_template(
+        self, template: PromptTemplate, inputs: Mapping[str, Any], params: Any = None
+    ) -> Any: ...
+
+    async def arun_template(
+        self, template: PromptTemplate, inputs: Mapping[str, Any], params: Any = None
+    ) -> Any: ...
 
 
 class RenderedPrompt(BaseModel):
@@ -365,12 +378,12 @@ class PromptTemplate:
 
     def run(
         self,
-        backend: Backend,
+        backend: TemplateRunner,
         /,
         *,
         params: GenerationParams | Mapping[str, Any] | None = None,
         **inputs: Any,
-    ) -> Completion | Any:
+    ) -> Any:
         """Render with ``inputs`` and generate on ``backend``: chat templates through
         ``backend.chat``, the others through ``backend.generate``.
 
@@ -380,50 +393,35 @@ class PromptTemplate:
         ``params``). ``max_prompt_tokens`` budgets count with the backend's tokenizer when it
         has one.
 
-        A template that declares ``output:`` (choices, regex or JSON schema) returns the parsed
-        output instead of the Completion, through
+        Returns a :class:`~promptcraft.types.Completion`. A template that declares
+        ``output:`` (choices, regex or JSON schema) returns the parsed output instead, through
         :func:`~promptcraft.structured.generate_structured`: constrained decoding on local
         models, validation and retries everywhere. ``output: {choices: [...], mode: rank}``
         scores each choice by the model's probability instead of generating (local models;
         a server generates the answer, with a warning). ``pc.evaluate`` answers the same way.
         """
-        if self.output.type != "text":
-            from ..structured.generate import generate_structured
-
-            return generate_structured(backend, self, inputs=inputs, params=params)
-        prompt, merged = self._backend_call(backend, params, inputs)
-        if prompt.messages is not None:
-            return backend.chat(prompt.messages, merged)
-        assert prompt.text is not None
-        return backend.generate(prompt.text, merged)
+        return _runner(backend, "run").run_template(self, inputs, params)
 
     async def arun(
         self,
-        backend: Backend,
+        backend: TemplateRunner,
         /,
         *,
         params: GenerationParams | Mapping[str, Any] | None = None,
         **inputs: Any,
-    ) -> Completion | Any:
+    ) -> Any:
         """:meth:`run` without blocking the event loop."""
-        if self.output.type != "text":
-            from ..structured.generate import agenerate_structured
+        return await _runner(backend, "arun").arun_template(self, inputs, params)
 
-            return await agenerate_structured(backend, self, inputs=inputs, params=params)
-        prompt, merged = self._backend_call(backend, params, inputs)
-        if prompt.messages is not None:
-            return await backend.achat(prompt.messages, merged)
-        assert prompt.text is not None
-        return await backend.agenerate(prompt.text, merged)
-
-    def _backend_call(
+    def prepare_call(
         self,
-        backend: Backend,
-        params: GenerationParams | Mapping[str, Any] | None,
         inputs: Mapping[str, Any],
+        params: GenerationParams | Mapping[str, Any] | None = None,
+        *,
+        tokenizer: Tokenizer | None = None,
     ) -> tuple[RenderedPrompt, dict[str, Any]]:
-        """What run and arun send: the rendered prompt and the merged parameters."""
-        tokenizer = getattr(backend, "tokenizer", None)
+        """What :meth:`run` sends: the prompt rendered with ``inputs`` (budgets counted with
+        ``tokenizer``), and the template's defaults updated with ``params``."""
         prompt = self.render_prompt(inputs, tokenizer=tokenizer)
         if params is None:
             overrides: dict[str, Any] = {}
@@ -432,6 +430,14 @@ class PromptTemplate:
         else:  # a GenerationParams: only what its author set overrides the defaults
             overrides = params.model_dump(exclude_unset=True)
         return prompt, {**prompt.params, **overrides}
+
+
+def _runner(backend: Any, method: str) -> TemplateRunner:
+    if not callable(getattr(backend, "run_template", None)):
+        raise TypeError(
+            f"{method}() takes a backend (pc.load_backend(...)), not {type(backend).__name__}"
+        )
+    return backend
 
 
 def _example_list(examples: Any) -> list[Mapping[str, Any]]:

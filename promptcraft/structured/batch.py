@@ -25,9 +25,9 @@ from ..errors import BadRequestError, ContextLengthError, StructuredOutputError
 from ..types import Message
 from .ranking import ChoiceRanker
 from .session import SchemaLike, StructuredResult, StructuredSession, reference_rankings
+from .target import GenerationTarget
 
 if TYPE_CHECKING:
-    from ..backends.base import Backend
     from ..coerce import MessagesLike
 
 __all__ = ["RANK_PROMPTS", "StructuredJob", "generate_structured_batch"]
@@ -54,7 +54,7 @@ class StructuredJob(NamedTuple):
 
 
 def generate_structured_batch(
-    backend: Backend,
+    backend: GenerationTarget,
     jobs: Sequence[StructuredJob],
     *,
     retries: int = 2,
@@ -89,7 +89,7 @@ def generate_structured_batch(
 
 
 def _rank(
-    backend: Backend,
+    backend: GenerationTarget,
     sessions: Mapping[int, StructuredSession],
     indices: Sequence[int],
     batch_size: int,
@@ -130,7 +130,7 @@ def _rank(
 
 
 def _round(
-    backend: Backend,
+    backend: GenerationTarget,
     sessions: Mapping[int, StructuredSession],
     active: Sequence[int],
     batch_size: int,
@@ -138,7 +138,7 @@ def _round(
     finish: Callable[[int, Outcome], None],
 ) -> list[int]:
     """Send every active session's next call, batched; return the sessions still going."""
-    generate_batch = getattr(backend, "generate_batch", None) or _one_by_one(backend)
+    generate_batch = backend.generate_batch
     calls = {i: sessions[i].next_call() for i in active}
     groups: dict[str, list[int]] = {}
     for i, (_, options) in calls.items():
@@ -204,20 +204,6 @@ def _adapt(
         finish(index, final)
         return
     going.append(index)
-
-
-def _one_by_one(backend: Backend) -> Callable[..., list[Any]]:
-    """``generate_batch`` for a backend without one: each prompt in turn."""
-
-    def generate_batch(prompts: Sequence[Any], params: Any, **options: Any) -> list[Any]:
-        return [
-            backend.generate(p, params, **options)
-            if isinstance(p, str)
-            else backend.chat(p, params, **options)
-            for p in prompts
-        ]
-
-    return generate_batch
 
 
 def _options_key(options: Mapping[str, Any]) -> str:

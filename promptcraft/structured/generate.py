@@ -24,9 +24,9 @@ from pydantic import BaseModel
 from ..constraints.constraints import Constraint
 from ..errors import BadRequestError, ContextLengthError
 from .session import Attempt, SchemaLike, StructuredResult, StructuredSession
+from .target import GenerationTarget
 
 if TYPE_CHECKING:
-    from ..backends.base import Backend
     from ..coerce import MessagesLike, ParamsLike
     from ..prompts.template import PromptTemplate
 
@@ -44,7 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 
 @overload
 def generate_structured(
-    backend: Backend,
+    backend: GenerationTarget,
     prompt: str | MessagesLike | PromptTemplate,
     schema: type[M],
     *,
@@ -57,7 +57,7 @@ def generate_structured(
 
 @overload
 def generate_structured(
-    backend: Backend,
+    backend: GenerationTarget,
     prompt: str | MessagesLike | PromptTemplate,
     schema: Mapping[str, Any] | Constraint | Sequence[str] | None = None,
     *,
@@ -69,7 +69,7 @@ def generate_structured(
 
 
 def generate_structured(
-    backend: Backend,
+    backend: GenerationTarget,
     prompt: str | MessagesLike | PromptTemplate,
     schema: SchemaLike | None = None,
     *,
@@ -94,7 +94,7 @@ def generate_structured(
 
 
 def generate_structured_result(
-    backend: Backend,
+    backend: GenerationTarget,
     prompt: str | MessagesLike | PromptTemplate,
     schema: SchemaLike | None = None,
     *,
@@ -126,7 +126,7 @@ def generate_structured_result(
 
 
 async def agenerate_structured(
-    backend: Backend,
+    backend: GenerationTarget,
     prompt: str | MessagesLike | PromptTemplate,
     schema: SchemaLike | None = None,
     *,
@@ -143,7 +143,7 @@ async def agenerate_structured(
 
 
 async def agenerate_structured_result(
-    backend: Backend,
+    backend: GenerationTarget,
     prompt: str | MessagesLike | PromptTemplate,
     schema: SchemaLike | None = None,
     *,

@@ -41,9 +41,9 @@ from ..constraints.outline import OutlineLevel
 from ..errors import BadRequestError, ConstraintError, ContextLengthError, StructuredOutputError
 from ..types import Message, Usage
 from .ranking import ChoiceRanker, ChoiceRanking
+from .target import GenerationTarget
 
 if TYPE_CHECKING:
-    from ..backends.base import Backend
     from ..coerce import MessagesLike, ParamsLike
     from ..prompts.template import PromptTemplate
     from ..types import Completion
@@ -95,7 +95,7 @@ class StructuredSession:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: GenerationTarget,
         prompt: str | MessagesLike | PromptTemplate,
         schema: SchemaLike | None,
         inputs: Mapping[str, Any] | None,
@@ -369,7 +369,7 @@ def _sampling(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in overrides.items() if k not in _REQUEST_KEYS}
 
 
-def _strategy(backend: Backend, constraint: Constraint) -> Strategy:
+def _strategy(backend: GenerationTarget, constraint: Constraint) -> Strategy:
     if isinstance(constraint, Choices) and constraint.mode == "rank":
         if isinstance(backend, ChoiceRanker):
             return "ranked"

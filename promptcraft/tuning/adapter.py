@@ -26,6 +26,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ..errors import AdapterError
+from ..nn.fingerprint import tensors_checksum
 from ..nn.generate import Generator
 from ..nn.kv_cache import KVPrefix
 from ..nn.model import Decoder
@@ -46,7 +47,6 @@ __all__ = [
     "load_adapter",
     "model_fingerprint",
     "save_adapter",
-    "tensors_checksum",
 ]
 
 ADAPTER_SUFFIX = ".safetensors"
@@ -114,16 +114,6 @@ def save_adapter(
     info = info.model_copy(update={"tensors_sha256": tensors_checksum(stored)})
     save_file(stored, str(target), metadata={_METADATA_KEY: info.model_dump_json()})
     return target
-
-
-def tensors_checksum(tensors: dict[str, torch.Tensor]) -> str:
-    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
-    digest = hashlib.sha256()
-    for name in sorted(tensors):
-        tensor = tensors[name].detach().to("cpu").contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return "sha256:" + digest.hexdigest()
 
 
 def load_adapter(path: str | os.PathLike[str]) -> Adapter:

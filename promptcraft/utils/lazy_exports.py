@@ -8,8 +8,8 @@ importing a package stays cheap (no torch, no starlette) until something heavy i
 
 from __future__ import annotations
 
-import ast
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,14 +38,19 @@ def attach_stub(
     return __getattr__, __dir__, sorted(exports)
 
 
+# ``from .module import A as A, B as B`` (parenthesised over lines or not): the only
+# statements a package stub holds. A regex, not ``ast``, keeps ``import promptcraft`` quick.
+_IMPORT = re.compile(r"^from (\.+)([\w.]*) import (?:\(([^()]*)\)|(.*))$", re.MULTILINE)
+
+
 def _stub_exports(package: str, stub: Path) -> dict[str, str]:
     exports: dict[str, str] = {}
-    for node in ast.parse(stub.read_text(encoding="utf-8"), filename=str(stub)).body:
-        if not isinstance(node, ast.ImportFrom) or node.level == 0:
-            continue
+    for dots, module, grouped, inline in _IMPORT.findall(stub.read_text(encoding="utf-8")):
         base = package.split(".")
-        base = base[: len(base) - (node.level - 1)]
-        module = ".".join(base + ([node.module] if node.module else []))
-        for alias in node.names:
-            exports[alias.asname or alias.name] = module
+        base = base[: len(base) - (len(dots) - 1)]
+        target = ".".join(base + ([module] if module else []))
+        for alias in (grouped or inline).split(","):
+            name = alias.split(" as ")[-1].strip()
+            if name:
+                exports[name] = target
     return exports

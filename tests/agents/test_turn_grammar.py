@@ -128,8 +128,8 @@ def test_typed_answers_must_match_the_output_schema() -> None:
 def test_the_turn_constraint_compiles_quickly_on_smollm2s_vocabulary(
     smollm2_gguf: Path,
 ) -> None:
-    from promptcraft.structured import compile_constraint, regex
     from promptcraft.constraints.compile_limits import MAX_ESTIMATED_TRANSITIONS
+    from promptcraft.structured import compile_constraint, regex
     from promptcraft.tokenizers.gguf_vocab import tokenizer_from_gguf
     from promptcraft.utils.gguf_header import open_gguf
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from promptcraft.constraints.output_spec import OutputSpec
 from promptcraft.errors import EvaluationError
 from promptcraft.evaluation import MetricResult, ScoringContext, parse_metric
 from promptcraft.evaluation.metrics import extract_choice
-from promptcraft.constraints.output_spec import OutputSpec
 
 NO_CONTEXT = ScoringContext()
 

@@ -10,7 +10,6 @@ from promptcraft.errors import EvaluationError
 from promptcraft.evaluation.response_cache import (
     CachedCompletion,
     ResponseCache,
-    backend_identity,
     request_key,
 )
 from promptcraft.types import Usage
@@ -52,26 +51,33 @@ def test_key_of_equal_params_ignores_their_order() -> None:
     assert request_key("b", "p", {"a": 1, "b": 2}) == request_key("b", "p", {"b": 2, "a": 1})
 
 
-class _LocalLike:
-    model = "tiny"
-    max_context = 64
-    truncate = None
+def test_a_local_backends_identity_changes_when_the_weights_change(
+    tiny_model, bundled_tokenizer
+) -> None:
+    from promptcraft.backends.local import LocalBackend
 
-    def __init__(self) -> None:
-        torch.manual_seed(0)
-        self.decoder = torch.nn.Linear(4, 4)
-
-
-def test_backend_identity_changes_when_the_weights_change() -> None:
-    backend = _LocalLike()
-    before = backend_identity(backend)
+    backend = LocalBackend(tiny_model(), bundled_tokenizer)
+    before = backend.cache_identity()
     with torch.no_grad():
-        backend.decoder.weight[0, 0] += 1.0
-    assert backend_identity(backend) != before
+        backend.decoder.norm.weight[0] += 1.0
+    assert backend.cache_identity() != before
 
 
-def test_backend_identity_is_stable_for_the_same_weights() -> None:
-    assert backend_identity(_LocalLike()) == backend_identity(_LocalLike())
+def test_a_local_backends_identity_is_stable_for_the_same_weights(
+    tiny_model, bundled_tokenizer
+) -> None:
+    from promptcraft.backends.local import LocalBackend
+
+    first = LocalBackend(tiny_model(), bundled_tokenizer).cache_identity()
+    assert LocalBackend(tiny_model(), bundled_tokenizer).cache_identity() == first
+
+
+def test_a_servers_identity_names_its_url() -> None:
+    from promptcraft.backends.openai import OpenAIBackend
+
+    here = OpenAIBackend("m", base_url="http://127.0.0.1:1/v1", api_key="x")
+    there = OpenAIBackend("m", base_url="http://127.0.0.1:2/v1", api_key="x")
+    assert here.cache_identity() != there.cache_identity()
 
 
 def test_another_programs_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
@@ -109,17 +115,19 @@ def test_a_record_this_version_cannot_read_is_a_miss(tmp_path: Path) -> None:
         assert cache.get("k") is None
 
 
-def test_backend_identity_changes_with_the_adapter_prefix(tiny_model, bundled_tokenizer) -> None:
+def test_a_local_backends_identity_changes_with_the_adapter_prefix(
+    tiny_model, bundled_tokenizer
+) -> None:
     from promptcraft.backends.local import LocalBackend
     from promptcraft.tuning.methods import kv_prefix_of_embeddings
 
     backend = LocalBackend(tiny_model(), bundled_tokenizer)
-    plain = backend_identity(backend)
+    plain = backend.cache_identity()
     identities = set()
     for seed in (1, 2):  # two adapters, served under the same model name
         torch.manual_seed(seed)
         backend.generator.set_kv_prefix(
             kv_prefix_of_embeddings(backend.decoder, torch.randn(2, backend.decoder.config.dim))
         )
-        identities.add(backend_identity(backend))
+        identities.add(backend.cache_identity())
     assert len(identities | {plain}) == 3

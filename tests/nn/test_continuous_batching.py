@@ -15,12 +15,12 @@ import torch
 from random_prompts import random_prompt
 
 from promptcraft.backends.local import LocalBackend
+from promptcraft.constraints.automaton import compile_constraint
+from promptcraft.constraints.constraints import Choices
 from promptcraft.nn import GenerationParams, StreamEvent, Usage
 from promptcraft.nn.continuous_batching import BatchEngine, Delivery
 from promptcraft.nn.kv_cache import KVCache
 from promptcraft.nn.ragged_step import RaggedStep, row_group
-from promptcraft.constraints.automaton import compile_constraint
-from promptcraft.constraints.constraints import Choices
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ import pytest
 
 from promptcraft.agents.arithmetic import calculate
 from promptcraft.backends.chat_template import ChatTemplate
+from promptcraft.constraints.constraints import constraint_from_output
 from promptcraft.evaluation.dataset import DataRow, load_dataset
 from promptcraft.nn.loaders.gguf_config import config_from_gguf
 from promptcraft.prompts import PromptLibrary, PromptTemplate, RenderedPrompt
-from promptcraft.constraints.constraints import constraint_from_output
 from promptcraft.tokenizers import tokenizer_from_gguf
 from promptcraft.utils.gguf_header import open_gguf
 from promptcraft.utils.paths import bundled_templates_dir

@@ -108,6 +108,37 @@ def test_str_format_is_refused() -> None:
         PromptTemplate("{{ '{}'.format(1) }}").render()
 
 
+# Each would print a function, class or method: its text holds names and memory addresses.
+PRINTED_INTERNALS = [
+    "{{ ''.format_map }}",
+    "{% set f = ''.format %}{{ f }}",
+    "{{ ''.format_map | string }}",
+    "{{ ''.format_map ~ 'a' }}",
+    "{{ [''.format_map] | join }}",
+    "{{ x.upper }}",
+    "{{ x.upper | upper }}",
+    "{{ (x.upper,) }}",
+    "{{ {'a': x.upper} }}",
+    "{{ range }}",
+    "{{ lipsum ~ '' }}",
+    "{{ dict }}",
+    "{{ cycler }}",
+]
+
+
+@pytest.mark.parametrize("body", PRINTED_INTERNALS)
+def test_printing_a_function_or_class_raises_and_shows_no_address(body: str) -> None:
+    with pytest.raises(TemplateSecurityError) as caught:
+        PromptTemplate(body).render(x="abc")
+    assert "0x" not in str(caught.value)
+    assert "_RefusedFormat" not in str(caught.value)
+
+
+def test_calling_what_may_not_be_printed_still_works() -> None:
+    body = "{{ x.upper() }} {{ range(2) | list }} {{ dict(a=1) }}"
+    assert PromptTemplate(body).render(x="abc") == "ABC [0, 1] {'a': 1}"
+
+
 RESOURCE_BOMBS = [
     "{% for i in range(10**9) %}{% endfor %}",
     "{{ 'x' * 10**10 }}",

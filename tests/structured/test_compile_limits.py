@@ -10,6 +10,7 @@ import pytest
 from structured_support import compile_on
 
 from promptcraft.backends import LocalBackend
+from promptcraft.constraints.pattern_atoms import can_match_char, expanded_size
 from promptcraft.errors import ConstraintError
 from promptcraft.structured import (
     TokenAutomaton,
@@ -19,7 +20,6 @@ from promptcraft.structured import (
     json_schema,
     regex,
 )
-from promptcraft.constraints.pattern_atoms import can_match_char, expanded_size
 
 HUGE_STRING = {"type": "object", "properties": {"s": {"type": "string", "minLength": 100000}}}
 

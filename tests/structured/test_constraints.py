@@ -6,6 +6,7 @@ import pytest
 import regex as regex_module
 from pydantic import BaseModel, Field
 
+from promptcraft.constraints.constraints import constraint_from_response_format
 from promptcraft.errors import ConstraintError
 from promptcraft.structured import (
     Choices,
@@ -16,7 +17,6 @@ from promptcraft.structured import (
     json_schema,
     regex,
 )
-from promptcraft.constraints.constraints import constraint_from_response_format
 
 
 class Person(BaseModel):

@@ -9,9 +9,9 @@ import pytest
 from pydantic import BaseModel
 
 from promptcraft.backends import LocalBackend
+from promptcraft.constraints.spans import copy_strings, span_pattern
 from promptcraft.errors import ConstraintError
 from promptcraft.structured import json_schema
-from promptcraft.constraints.spans import copy_strings, span_pattern
 
 TEXT = 'Dinner with "Bob" is on Tuesday, 10 am.'
 
