@@ -24,11 +24,7 @@ from .backends.chat_template import ChatTemplate as ChatTemplate
 from .backends.local import LocalBackend as LocalBackend
 from .backends.openai import OpenAIBackend as OpenAIBackend
 from .backends.retry import RetryPolicy as RetryPolicy
-from .backends.spec import (
-    BackendSpec as BackendSpec,
-    load_backend as load_backend,
-    parse_backend_spec as parse_backend_spec,
-)
+from .backends.spec import load_backend as load_backend
 from .backends.testing import FunctionBackend as FunctionBackend, ScriptedBackend as ScriptedBackend
 from .constraints.constraints import (
     Constraint as Constraint,
@@ -36,7 +32,6 @@ from .constraints.constraints import (
     json_schema as json_schema,
     regex as regex,
 )
-from .constraints.output_spec import OutputSpec as OutputSpec
 from .errors import (
     AdapterError as AdapterError,
     AgentError as AgentError,
@@ -80,7 +75,6 @@ from .evaluation.variants import Selection as Selection
 from .nn.catalog import LocalModelInfo as LocalModelInfo, local_models as local_models
 from .nn.loaders import load_model as load_model, save_model as save_model
 from .prompts.guards import RenderLimits as RenderLimits
-from .prompts.inputs import InputSpec as InputSpec
 from .prompts.kinds import (
     ChatPrompt as ChatPrompt,
     FewShotPrompt as FewShotPrompt,
@@ -106,11 +100,6 @@ from .prompts.similarity import (
     EmbeddingSimilarity as EmbeddingSimilarity,
     SimilarityScorer as SimilarityScorer,
 )
-from .prompts.specs import (
-    GenerationDefaults as GenerationDefaults,
-    LayoutSpec as LayoutSpec,
-    SelectSpec as SelectSpec,
-)
 from .prompts.template import PromptTemplate as PromptTemplate, RenderedPrompt as RenderedPrompt
 from .structured.generate import (
     StructuredResult as StructuredResult,
@@ -119,24 +108,7 @@ from .structured.generate import (
     generate_structured as generate_structured,
     generate_structured_result as generate_structured_result,
 )
-from .tokenizers.bpe_training import train_bpe as train_bpe
-from .tokenizers.files import (
-    load_hf_tokenizer_json as load_hf_tokenizer_json,
-    load_tiktoken_file as load_tiktoken_file,
-    load_tokenizer_dir as load_tokenizer_dir,
-    load_vocab_merges as load_vocab_merges,
-)
-from .tokenizers.gguf_vocab import load_gguf_tokenizer as load_gguf_tokenizer
-from .tokenizers.tokenizer import (
-    StreamDecoder as StreamDecoder,
-    Tokenizer as Tokenizer,
-    get_tokenizer as get_tokenizer,
-    resolve_tokenizer as resolve_tokenizer,
-)
-from .tokenizers.writers import (
-    save_hf_tokenizer as save_hf_tokenizer,
-    save_tiktoken as save_tiktoken,
-)
+from .tokenizers.tokenizer import Tokenizer as Tokenizer, get_tokenizer as get_tokenizer
 from .tuning.adapter import AdapterInfo as AdapterInfo, load_adapter as load_adapter
 from .tuning.api import TuningReport as TuningReport, run_tuning as run_tuning, tune as tune
 from .tuning.trainer import TuningConfig as TuningConfig

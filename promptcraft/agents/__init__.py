@@ -14,50 +14,6 @@ To test an agent without a model, give it a ``ScriptedBackend`` or ``FunctionBac
 Nothing here imports torch: an agent on a remote backend never loads the local decoder.
 """
 
-from __future__ import annotations
+from ..utils.lazy_exports import attach_stub as _attach_stub
 
-from ..errors import AgentError, ToolError
-from .agent import Agent
-from .builtin_tools import calculator, lookup, today
-from .protocol_choice import ProtocolSettings
-from .records import (
-    AgentEvent,
-    AgentResult,
-    AgentStep,
-    FinalOutput,
-    ModelText,
-    RetryPrompt,
-    StepStart,
-    ToolCallEvent,
-    ToolCallRecord,
-    ToolResultEvent,
-    ToolResultRecord,
-)
-from .text_protocol import action_line
-from .tools import Tool, ToolArgumentsError, ToolTimeoutError, tool
-
-__all__ = [
-    "Agent",
-    "AgentError",
-    "AgentEvent",
-    "AgentResult",
-    "AgentStep",
-    "FinalOutput",
-    "ModelText",
-    "ProtocolSettings",
-    "RetryPrompt",
-    "StepStart",
-    "Tool",
-    "ToolArgumentsError",
-    "ToolCallEvent",
-    "ToolCallRecord",
-    "ToolError",
-    "ToolResultEvent",
-    "ToolResultRecord",
-    "ToolTimeoutError",
-    "action_line",
-    "calculator",
-    "lookup",
-    "today",
-    "tool",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__, globals())

@@ -12,20 +12,6 @@
 Never imports torch: template rendering counts tokens with it.
 """
 
-from .files import load_hf_tokenizer_json, load_tiktoken_file, load_tokenizer_dir, load_vocab_merges
-from .gguf_vocab import gguf_adds_bos_token, load_gguf_tokenizer, tokenizer_from_gguf
-from .tokenizer import StreamDecoder, Tokenizer, get_tokenizer, resolve_tokenizer
+from ..utils.lazy_exports import attach_stub as _attach_stub
 
-__all__ = [
-    "StreamDecoder",
-    "Tokenizer",
-    "get_tokenizer",
-    "gguf_adds_bos_token",
-    "load_gguf_tokenizer",
-    "load_hf_tokenizer_json",
-    "load_tiktoken_file",
-    "load_tokenizer_dir",
-    "load_vocab_merges",
-    "resolve_tokenizer",
-    "tokenizer_from_gguf",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__, globals())
