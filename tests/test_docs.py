@@ -282,7 +282,7 @@ def test_readme_serve_walkthrough_runs(tmp_path: Path) -> None:
 def test_readme_snippet_for_promptcraft_serve_runs(tmp_path: Path) -> None:
     _needs_local_models()
     pytest.importorskip("uvicorn")
-    from serve_fixture import running_server
+    from support.serving import running_server
 
     (snippet,) = [b for b in _blocks(_readme(), "py") if 'model="smollm2"' in b]
     with running_server("smollm2", log_path=tmp_path / "server.log") as server:

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from agent_support import action
 from pydantic import BaseModel
+from support.agents import action
 
 from promptcraft.agents import Agent, AgentError, ToolCallEvent, calculator, tool
 from promptcraft.agents.text_protocol import action_pattern

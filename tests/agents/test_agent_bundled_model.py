@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_support import BUNDLED_MODEL
+from support.agents import BUNDLED_MODEL
 
 from promptcraft.agents import Agent, AgentError, AgentResult, FinalOutput, calculator, lookup
 from promptcraft.backends import LocalBackend, load_backend

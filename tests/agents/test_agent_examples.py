@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from agent_support import BUNDLED_MODEL, REPO_ROOT
+from support.agents import BUNDLED_MODEL, REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from agent_support import action
+from support.agents import action
 
 from promptcraft.agents import Agent, AgentError, calculator, tool
 from promptcraft.backends.testing import FunctionBackend, ScriptedBackend

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from agent_support import action
 from pydantic import BaseModel
+from support.agents import action
 
 from promptcraft.agents import (
     Agent,

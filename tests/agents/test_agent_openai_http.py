@@ -9,14 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from agent_support import scripted_server_module
+import support.scripted_openai_server as scripted
 
 from promptcraft.agents import Agent, calculator
 from promptcraft.backends import OpenAIBackend
 
 pytestmark = pytest.mark.timeout(60)
-
-scripted = scripted_server_module()
 
 
 @pytest.fixture(scope="module")

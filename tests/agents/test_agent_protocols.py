@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 from types import ModuleType
 
-from agent_support import REPO_ROOT, action
+from support.agents import REPO_ROOT, action
 
 from promptcraft.agents import Agent, calculator, lookup
 from promptcraft.agents.protocol_choice import ProtocolSettings

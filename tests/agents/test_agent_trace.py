@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_support import action
+from support.agents import action
 
 from promptcraft.agents import Agent, AgentError, calculator, tool
 from promptcraft.agents.trace import REDACTED, Redactor

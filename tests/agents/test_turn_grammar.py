@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from agent_support import action
+from support.agents import action
 
 from promptcraft.agents import calculator, lookup, tool
 from promptcraft.agents.text_protocol import action_constraint, action_pattern

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scripted_openai_server import ScriptedServer, running
+from support.scripted_openai_server import ScriptedServer, running
 
 from promptcraft.backends import LocalBackend, load_backend
 
@@ -107,7 +107,7 @@ def fresh_backend(tiny_model_dir: Path) -> LocalBackend:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ScriptedServer]:
-    """A scripted OpenAI-compatible server on loopback (see scripted_openai_server.py), one per
-    test module; test_openai_serve.py overrides it with the real `promptcraft serve`."""
+    """A scripted OpenAI-compatible server on loopback (support/scripted_openai_server.py),
+    one per test module; test_openai_serve.py overrides it with the real `promptcraft serve`."""
     with running(ScriptedServer()) as live:
         yield live

@@ -1,5 +1,5 @@
 """Retries and typed errors of the OpenAI backend, against a real HTTP server that fails on
-script (see scripted_openai_server.py): rate limits, outages, dropped connections, refused
+script (see support/scripted_openai_server.py): rate limits, outages, dropped connections, refused
 keys, prompts too long, and the max_tokens parameter some models refuse."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from scripted_openai_server import (
+from support.scripted_openai_server import (
     Reply,
     ScriptedServer,
     chat_answer,

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Iterator
 
 import pytest
-from scripted_openai_server import Reply, ScriptedServer, chat_answer, chat_delta
+from support.scripted_openai_server import Reply, ScriptedServer, chat_answer, chat_delta
 
 from promptcraft.backends import OpenAIBackend, load_backend
 from promptcraft.errors import AuthenticationError, BackendError, BackendUnavailableError

@@ -21,7 +21,7 @@ if importlib.util.find_spec("promptcraft.server") is None:
 if importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec("starlette") is None:
     pytest.skip("the serve extra (starlette, uvicorn) is not installed", allow_module_level=True)
 
-from serve_fixture import RunningServer, model_dir_to_serve, running_server
+from support.serving import RunningServer, model_dir_to_serve, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from scripted_openai_server import (
+from support.scripted_openai_server import (
     Reply,
     ScriptedServer,
     chat_answer,

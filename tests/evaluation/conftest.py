@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from recording_eval_backend import RecordingBackend, last_line_word_count
+from support.recording_backend import RecordingBackend, last_line_word_count
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from recording_eval_backend import RecordingBackend, last_line_word_count
+from support.recording_backend import RecordingBackend, last_line_word_count
 
 import promptcraft as pc
 from promptcraft.errors import DatasetError, EvaluationError

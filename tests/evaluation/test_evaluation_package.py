@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from recording_eval_backend import RecordingBackend, last_line_word_count
+from support.recording_backend import RecordingBackend, last_line_word_count
 
 import promptcraft
 import promptcraft.evaluation

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_fixture import model_dir_to_serve, running_server
+from support.serving import model_dir_to_serve, running_server
 
 import promptcraft as pc
 from promptcraft.evaluation import evaluate

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from recording_eval_backend import RecordingBackend
+from support.recording_backend import RecordingBackend
 
 from promptcraft.backends.local import LocalBackend
 from promptcraft.evaluation import evaluate

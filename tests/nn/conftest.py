@@ -1,11 +1,11 @@
-"""Fixtures of the decoder tests (helpers live in nn_support.py)."""
+"""Fixtures of the decoder tests (helpers live in support/reference_models.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from nn_support import Reference, build_reference, make_byte_tokenizer
+from support.reference_models import Reference, build_reference, make_byte_tokenizer
 
 from promptcraft.tokenizers.tokenizer import Tokenizer
 

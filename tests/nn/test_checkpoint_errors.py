@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from nn_support import Reference
 from safetensors.torch import load_file, save_file
+from support.reference_models import Reference
 
 from promptcraft.errors import ModelLoadError
 from promptcraft.nn import load_model

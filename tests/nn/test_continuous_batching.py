@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from random_prompts import random_prompt
+from support.random_prompts import random_prompt
 
 from promptcraft.backends.local import LocalBackend
 from promptcraft.constraints.automaton import compile_constraint

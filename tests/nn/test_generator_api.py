@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from nn_support import EOS, scripted_model
+from support.reference_models import EOS, scripted_model
 
 from promptcraft.errors import InvalidRequestError
 from promptcraft.nn import GenerationParams, Generator

@@ -1,14 +1,14 @@
 """A GGUF file's chat template is untrusted input, as the model file itself is: the backend
 renders it in the sandbox and refuses, when the model loads, one that tries to escape.
 
-The files are small random models written with gguf's writer (gguf_support.py)."""
+The files are small random models written with gguf's writer (support/gguf_models.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from gguf_support import SMALL, converter_tensors, random_hf_model, write_gguf
+from support.gguf_models import SMALL, converter_tensors, random_hf_model, write_gguf
 
 from promptcraft.backends import LocalBackend, load_backend
 from promptcraft.errors import ModelLoadError

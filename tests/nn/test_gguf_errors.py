@@ -10,7 +10,7 @@ from typing import Any
 import gguf
 import numpy as np
 import pytest
-from gguf_support import Shape, converter_tensors, random_hf_model, write_gguf
+from support.gguf_models import Shape, converter_tensors, random_hf_model, write_gguf
 
 from promptcraft.errors import ModelLoadError
 from promptcraft.nn import load_model

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from gguf_support import (
+from support.gguf_models import (
     CHAT_TEMPLATE,
     EOS,
     VOCAB,
@@ -18,7 +18,7 @@ from gguf_support import (
     random_hf_model,
     write_gguf,
 )
-from nn_support import Reference
+from support.reference_models import Reference
 
 from promptcraft.nn import load_model, save_model
 from promptcraft.nn.catalog import resolve_model

@@ -13,7 +13,7 @@ import gguf
 import numpy as np
 import pytest
 import torch
-from gguf_support import (
+from support.gguf_models import (
     FLOAT_AND_BLOCK_TYPES,
     K_QUANT_SHAPE,
     K_QUANTS,

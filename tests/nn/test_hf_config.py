@@ -6,7 +6,7 @@ import json
 import shutil
 
 import torch
-from nn_support import Reference
+from support.reference_models import Reference
 
 from promptcraft.nn import load_model
 from promptcraft.nn.loaders.hf_config import config_from_hf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nn_support import HF_FAMILIES, Reference
+from support.reference_models import HF_FAMILIES, Reference
 
 from promptcraft.nn import Generator, load_model, save_model
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nn_support import Reference
+from support.reference_models import Reference
 
 from promptcraft.nn import Generator, KVCache
 
@@ -149,7 +149,7 @@ def test_sampled_batch_rows_equal_sampling_alone_with_the_same_seed(reference) -
 
 
 def test_batch_rows_stop_independently(byte_tokenizer) -> None:
-    from nn_support import scripted_model
+    from support.reference_models import scripted_model
 
     # A longer prompt starts further into the script: row 0 reads "ab.", row 1 "cdef".
     model = scripted_model(byte_tokenizer, list(b"ab.cdef"), prompt_len=3)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from gguf_support import SMALL, converter_tensors, random_hf_model, write_gguf
+from support.gguf_models import SMALL, converter_tensors, random_hf_model, write_gguf
 from torch import nn
 
 from promptcraft.backends import LocalBackend

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nn_support import Reference
+from support.reference_models import Reference
 
 from promptcraft.nn import Generator
 from promptcraft.nn.sampling import (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serve_fixture import RunningServer, model_dir_to_serve, running_server
+from support.serving import RunningServer, model_dir_to_serve, running_server
 
 
 @pytest.fixture(scope="session")

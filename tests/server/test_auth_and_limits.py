@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serve_fixture import RunningServer, running_server
+from support.serving import RunningServer, running_server
 
 API_KEY = "sk-test-7f3a9c0e5b1d"
 BODY_LIMIT = 4096

@@ -15,8 +15,8 @@ import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
-from random_prompts import random_prompt
-from serve_fixture import RunningServer, running_server
+from support.random_prompts import random_prompt
+from support.serving import RunningServer, running_server
 
 
 def _body(i: int, prompt: str, model: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serve_fixture import RunningServer, running_server
+from support.serving import RunningServer, running_server
 
 CLIENTS = 32
 MAX_TOKENS = 12

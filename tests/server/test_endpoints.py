@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import httpx
-from serve_fixture import RunningServer, post_chat
+from support.serving import RunningServer, post_chat
 
 PROMPT = "Question: what is two plus two? Answer:"
 CHAT = [{"role": "user", "content": "Translate to French: hello world."}]

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serve_fixture import RunningServer
+from support.serving import RunningServer
 
 
 def _error(response: httpx.Response, status: int) -> dict[str, Any]:

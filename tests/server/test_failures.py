@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from serve_fixture import RunningServer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+from support.serving import RunningServer
 
 from promptcraft.server.errors import AnswerFailures
 from promptcraft.server.run import bind_socket

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
-from serve_fixture import RunningServer
+from support.serving import RunningServer
 
 MESSAGES: list[ChatCompletionMessageParam] = [
     {"role": "user", "content": "Question: what is two plus two?"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from serve_fixture import RunningServer, post_chat, sse_events
+from support.serving import RunningServer, post_chat, sse_events
 
 CHAT = [{"role": "user", "content": "Translate to French: hello world."}]
 

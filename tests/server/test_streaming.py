@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import httpx
-from serve_fixture import RunningServer, sse_events
+from support.serving import RunningServer, sse_events
 
 PROMPT = "Summarize: the meeting moved to Tuesday because the room was booked."
 CHAT = [{"role": "user", "content": "Question: what is two plus two?"}]

@@ -1,18 +1,14 @@
 """Fixtures of the structured-output tests: the bundled model (loaded once per module) and a
-scripted OpenAI-compatible server on loopback (tests/backends/scripted_openai_server.py)."""
+scripted OpenAI-compatible server on loopback (tests/support/scripted_openai_server.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from support.scripted_openai_server import ScriptedServer, running
 
 from promptcraft.backends import LocalBackend
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
-from scripted_openai_server import ScriptedServer, running
 
 
 @pytest.fixture(scope="module")

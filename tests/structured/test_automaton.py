@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from structured_support import compile_on
+from support.structured import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.errors import ConstraintError

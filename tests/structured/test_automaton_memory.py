@@ -4,7 +4,7 @@ an earlier match does not cut off (bundled model's vocabulary)."""
 from __future__ import annotations
 
 import pytest
-from structured_support import compile_on
+from support.structured import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.constraints import automaton as automaton_module

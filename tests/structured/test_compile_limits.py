@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from structured_support import compile_on
+from support.structured import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.constraints.pattern_atoms import can_match_char, expanded_size

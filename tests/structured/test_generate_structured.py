@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from pydantic import BaseModel, Field, field_validator
-from scripted_openai_server import Reply, ScriptedServer, chat_answer
+from support.scripted_openai_server import Reply, ScriptedServer, chat_answer
 
 from promptcraft.backends import LocalBackend, OpenAIBackend
 from promptcraft.errors import ConstraintError, StructuredOutputError

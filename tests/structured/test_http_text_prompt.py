@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
-from scripted_openai_server import Reply, ScriptedServer, chat_answer, text_answer
-from serve_fixture import RunningServer, running_server
+from support.scripted_openai_server import Reply, ScriptedServer, chat_answer, text_answer
+from support.serving import RunningServer, running_server
 
 from promptcraft.backends import OpenAIBackend
 from promptcraft.structured import generate_structured, generate_structured_result

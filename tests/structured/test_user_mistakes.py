@@ -9,7 +9,7 @@ import asyncio
 import pytest
 import regex as regex_module
 from pydantic import BaseModel, Field
-from structured_support import compile_on
+from support.structured import compile_on
 
 from promptcraft.backends import LocalBackend
 from promptcraft.errors import ConstraintError, InvalidRequestError

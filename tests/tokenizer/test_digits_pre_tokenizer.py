@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import regex
 import tokenizers
-from tokenizer_support import fuzz_texts, hf_ids
+from support.tokenizers import fuzz_texts, hf_ids
 
 from promptcraft.errors import TokenizerError
 from promptcraft.tokenizers.files import load_hf_tokenizer_json

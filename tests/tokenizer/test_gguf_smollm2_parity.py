@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import tokenizers
-from tokenizer_support import (
+from support.tokenizers import (
     MISSING_BYTE_CHARS,
     SMOLLM2_MISSING_BYTES,
     fuzz_texts,

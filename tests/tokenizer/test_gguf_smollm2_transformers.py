@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import regex
-from tokenizer_support import fuzz_texts
+from support.tokenizers import fuzz_texts
 
 from promptcraft.tokenizers.tokenizer import GPT2_PATTERN, Tokenizer
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 import tokenizers
-from gguf_writing import write_file
-from tokenizer_support import SMOLLM2_MISSING_BYTES, fuzz_texts, hf_ids, hf_tokenizer_json
+from support.gguf_writing import write_file
+from support.tokenizers import SMOLLM2_MISSING_BYTES, fuzz_texts, hf_ids, hf_tokenizer_json
 
 from promptcraft.tokenizers import load_gguf_tokenizer
 from promptcraft.tokenizers.hf_convert import byte_to_unicode

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import tokenizers
-from tokenizer_support import BYTE_LEVEL_DECODER, fuzz_texts, hf_ids
+from support.tokenizers import BYTE_LEVEL_DECODER, fuzz_texts, hf_ids
 
 from promptcraft.errors import TokenizerError
 from promptcraft.tokenizers.files import load_hf_tokenizer_json, load_tokenizer_dir

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
-from tuning_support import quick_tune
+from support.tuning import quick_tune
 
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tuning_support import quick_tune
+from support.tuning import quick_tune
 
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tuning_support import label_task
+from support.tuning import label_task
 
 from promptcraft.cli import main
 from promptcraft.tuning import METHODS, load_adapter

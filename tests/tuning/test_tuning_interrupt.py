@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tuning_support import label_task
+from support.tuning import label_task
 
 from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt

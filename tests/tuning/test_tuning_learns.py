@@ -4,7 +4,7 @@ colour -> made-up label mapping that its prompt never shows."""
 from __future__ import annotations
 
 import pytest
-from tuning_support import LABELS, label_task
+from support.tuning import LABELS, label_task
 
 import promptcraft as pc
 from promptcraft.prompts.kinds import PrefixPrompt

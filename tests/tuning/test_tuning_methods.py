@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from tuning_support import label_task
+from support.tuning import label_task
 
 from promptcraft.errors import TuningConfigError
 from promptcraft.nn import Decoder, Generator

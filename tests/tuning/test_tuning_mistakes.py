@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tuning_support import QUICK, label_task
+from support.tuning import QUICK, label_task
 
 import promptcraft as pc
 from promptcraft.errors import TuningConfigError, TuningDataError

@@ -1,5 +1,5 @@
 """Writing GGUF files in tests with gguf's own writer (llama.cpp's), for the tokenizer and the
-model-loading tests alike (``tests/`` is on ``sys.path`` under pytest)."""
+model-loading tests alike."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Run ``promptcraft serve`` as a subprocess for tests, on a free loopback port.
 
-Reusable from any test directory (``tests/`` is on ``sys.path`` under pytest)::
+Reusable from any test directory::
 
-    from serve_fixture import model_dir_to_serve, running_server
+    from support.serving import model_dir_to_serve, running_server
 
     with running_server(model_dir, log_path=tmp_path / "server.log") as server:
         httpx.get(f"{server.base_url}/models")

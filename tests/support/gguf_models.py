@@ -21,7 +21,8 @@ import gguf
 import numpy as np
 import torch
 from gguf import GGMLQuantizationType as Q
-from gguf_writing import write_file
+
+from support.gguf_writing import write_file
 
 # --- the vocabulary: GPT-2's byte alphabet, one token per byte, EOS, two merges ----------------
 
