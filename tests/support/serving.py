@@ -14,7 +14,6 @@ race for a port. It runs with one torch thread, since test machines are shared.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -22,14 +21,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from support.tiny_chat_model import build_tiny_model
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_MODEL_DIR = REPO_ROOT / "models" / "pc-tiny"
 
 _ANNOUNCEMENT = re.compile(r"promptcraft serve: (\S+) at (http://\S+/v1)")
@@ -56,7 +57,7 @@ def model_dir_to_serve(scratch: Path) -> Path:
         return BUNDLED_MODEL_DIR
     path = scratch / "tiny-llama"
     if not (path / "config.json").is_file():
-        _tiny_model_builder()(path)
+        build_tiny_model(path)
     return path
 
 
@@ -163,15 +164,3 @@ def _wait_for_health(
                 return
         time.sleep(0.05)
     raise RuntimeError(f"{root_url}/health did not answer in {timeout}s:\n{log_path.read_text()}")
-
-
-def _tiny_model_builder() -> Callable[[Path], Path]:
-    """``build_tiny_model`` of the backend tests' conftest, loaded by path: conftest modules
-    are not importable by name, and the model must be the same one."""
-    path = Path(__file__).parent / "backends" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_promptcraft_tiny_model", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    builder: Callable[[Path], Path] = module.build_tiny_model
-    return builder
