@@ -72,6 +72,7 @@ from .evaluation.report import (
 from .evaluation.response_cache import ResponseCache as ResponseCache
 from .evaluation.run import evaluate as evaluate
 from .evaluation.variants import Selection as Selection
+from .nn.adapters import AdapterInfo as AdapterInfo, load_adapter as load_adapter
 from .nn.catalog import LocalModelInfo as LocalModelInfo, local_models as local_models
 from .nn.loaders import load_model as load_model, save_model as save_model
 from .prompts.guards import RenderLimits as RenderLimits
@@ -109,7 +110,6 @@ from .structured.generate import (
     generate_structured_result as generate_structured_result,
 )
 from .tokenizers.tokenizer import Tokenizer as Tokenizer, get_tokenizer as get_tokenizer
-from .tuning.adapter import AdapterInfo as AdapterInfo, load_adapter as load_adapter
 from .tuning.api import TuningReport as TuningReport, run_tuning as run_tuning, tune as tune
 from .tuning.trainer import TuningConfig as TuningConfig
 from .types import (

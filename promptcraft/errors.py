@@ -24,6 +24,11 @@ __all__ = [
     "ContextLengthError",
     "ContextWindowExceededError",
     "DatasetError",
+    "DeviceError",
+    "EngineClosedError",
+    "EngineContextLengthError",
+    "EngineError",
+    "EngineRequestError",
     "EvaluationError",
     "InputValidationError",
     "InvalidRequestError",
@@ -211,6 +216,47 @@ class ContextWindowExceededError(ContextLengthError, BadRequestError):
 class BackendUnavailableError(BackendError):
     """The server could not be reached, dropped the connection, timed out, or kept failing
     (HTTP 5xx) after the retries."""
+
+
+# --- the local engine (promptcraft.nn) ------------------------------------------------------
+
+
+class EngineError(PromptcraftError):
+    """Base class of the errors the local engine (:mod:`promptcraft.nn`: the decoder, its
+    generator and batch engine) raises on purpose. Loading a checkpoint raises
+    :class:`ModelLoadError` instead.
+
+    Two kinds of refusal mean the same to a caller of the engine as to a caller of a backend,
+    so they are both: :class:`EngineContextLengthError` is a :class:`ContextLengthError`,
+    :class:`EngineRequestError` an :class:`InvalidRequestError`. The local backend passes
+    those on as they are (its context policy is the engine's,
+    :mod:`promptcraft.nn.context`) and translates the others."""
+
+
+class EngineContextLengthError(EngineError, ContextLengthError):
+    """The prompt plus the tokens asked for do not fit the context (the engine's one context
+    policy, :class:`promptcraft.nn.context.ContextWindow`, raises it for the generator and
+    the local backend alike)."""
+
+
+class EngineRequestError(EngineError, InvalidRequestError):
+    """The engine cannot run a request as given: an empty prompt with no BOS token to start
+    from, a token id outside the vocabulary, a constraint that needs more tokens than
+    ``max_tokens``. ``field`` names the parameter."""
+
+
+class EngineClosedError(EngineError):
+    """The batch engine was closed (the server is shutting down) before a sequence finished.
+    The local backend's batch engine delivers it as a :class:`BackendError`."""
+
+
+class DeviceError(EngineError, ValueError):
+    """The device asked for (``device="cuda"``) is unknown, or not available in this torch
+    build or machine, or cannot run the precision asked for. ``device`` names it."""
+
+    def __init__(self, message: str, *, device: str):
+        self.device = device
+        super().__init__(message)
 
 
 def _located(message: str, path: str | None, line: int | None, *, item: str) -> str:

@@ -19,21 +19,23 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ..coerce import MessagesLike, ParamsLike, coerce_messages
 from ..errors import (
     BackendError,
-    ContextLengthError,
+    EngineError,
     ModelLoadError,
     TemplateRenderError,
     TemplateSecurityError,
     TemplateSyntaxError,
 )
 from ..nn import Decoder, Generator, StreamEvent, load_model
+from ..nn.adapters import Adapter, apply_adapter, load_adapter
 from ..nn.catalog import reinstall_hint, resolve_adapter, resolve_local_model
+from ..nn.context import ContextWindow, Truncation
 from ..tokenizers.tokenizer import Tokenizer
 from ..types import (
     Capabilities,
@@ -56,8 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalBackend", "Truncation", "chat_template_origin", "chunk_of"]
 
-Truncation = Literal["left"]
-
 
 class LocalBackend(Backend):
     """A decoder and its tokenizer, generating in this process.
@@ -72,7 +72,9 @@ class LocalBackend(Backend):
       oldest tokens instead (keeping a leading BOS).
 
     When a call does not set ``max_tokens``, the completion may use up to the default (256)
-    tokens but never more than the context leaves after the prompt.
+    tokens but never more than the context leaves after the prompt. (This is the engine's
+    one context policy, :class:`~promptcraft.nn.context.ContextWindow`, with these knobs:
+    :attr:`context_window`.)
     """
 
     def __init__(
@@ -141,6 +143,17 @@ class LocalBackend(Backend):
             parts.append(f"prefix={prefix.fingerprint()}")
         return "|".join(parts)
 
+    @property
+    def context_window(self) -> ContextWindow:
+        """How a prompt and its completion fit :attr:`max_context` (see the class notes)."""
+        return ContextWindow(
+            self.max_context,
+            truncate=self.truncate,
+            bos=self.decoder.config.bos_token_id,
+            model=self.model,
+            shrink=True,
+        )
+
     @classmethod
     def load(
         cls,
@@ -152,6 +165,7 @@ class LocalBackend(Backend):
         adapter: str | os.PathLike[str] | None = None,
         threads: int | None = None,
         compile: bool = False,
+        device: str | torch.device | None = None,
     ) -> LocalBackend:
         """Load a local model: ``None`` is the default model (SmolLM2-135M-Instruct), a
         name from :mod:`promptcraft.nn.catalog` (``"smollm2"``, ``"pc-tiny"``) that model,
@@ -164,11 +178,14 @@ class LocalBackend(Backend):
         compiles for about a minute; :mod:`promptcraft.nn.compiled_step`). ``adapter``:
         a file written by ``pc.tune`` / ``promptcraft tune`` for this model, or a bundled
         adapter's name (``"smollm2-tool-use"``:
-        :data:`promptcraft.nn.catalog.BUNDLED_ADAPTERS`)."""
+        :data:`promptcraft.nn.catalog.BUNDLED_ADAPTERS`), applied by :meth:`attach_adapter`.
+        ``device``: where the model computes, ``"cpu"`` (the default) or ``"cuda"``
+        (``"cuda:1"``), where torch has it; :class:`~promptcraft.errors.DeviceError` naming
+        the device otherwise. Quantised weights (int8, int4) compute on the CPU only."""
         start = time.perf_counter()
         source, name = resolve_local_model(path)
         try:
-            decoder, tokenizer = load_model(source, dtype=dtype)
+            decoder, tokenizer = load_model(source, dtype=dtype, device=device)
         except ModelLoadError as exc:
             if name is not None:  # a catalog model: say how to reinstall it
                 raise ModelLoadError(
@@ -192,11 +209,23 @@ class LocalBackend(Backend):
         if compile:
             backend.warm_up()
         if adapter is not None:
-            from ..tuning.adapter import attach_adapter
-
-            attach_adapter(backend, resolve_adapter(adapter))
+            backend.attach_adapter(resolve_adapter(adapter))
         backend.load_seconds = time.perf_counter() - start
         return backend
+
+    def attach_adapter(self, path: str | os.PathLike[str]) -> Adapter:
+        """Serve with the adapter at ``path`` (a file written by ``pc.tune``): apply it to the
+        model (:func:`promptcraft.nn.adapters.apply_adapter`), shrink :attr:`max_context` by
+        the prefix it takes, and name the model ``<base>+<adapter>``. Raises
+        :class:`~promptcraft.errors.AdapterError` for an adapter of another model."""
+        adapter = load_adapter(path)
+        with self._calling():
+            apply_adapter(adapter, self.decoder, self.generator)
+        self.max_context = min(self.max_context, self.generator.context_length)
+        self.capabilities = self.capabilities.model_copy(update={"max_context": self.max_context})
+        self.model = f"{self.model}+{adapter.name}"
+        self.adapter_template = adapter.info.template
+        return adapter
 
     def warm_up(self) -> None:
         """Run one short generation, so that work done once (compiling the decoding step,
@@ -238,7 +267,8 @@ class LocalBackend(Backend):
         ):  # constrained decoding runs one sequence at a time
             return [self._complete(r) for r in requests]
         prepared = [self._prepare(r) for r in requests]
-        # A long prompt may get a shorter max_tokens from _fit_context: batch equal params only.
+        # A long prompt may get a shorter max_tokens from the context window: batch equal
+        # params only.
         groups: dict[str, list[int]] = {}
         for i, (_, fitted) in enumerate(prepared):
             groups.setdefault(fitted.model_dump_json(), []).append(i)
@@ -283,10 +313,8 @@ class LocalBackend(Backend):
                 self.tokenizer,
                 encoded,
                 options,
-                max_context=self.max_context,
-                truncate=self.truncate,
+                window=self.context_window,
                 kv_prefix=self.generator.kv_prefix,
-                model=self.model,
             )
 
     # --- the Backend core ------------------------------------------------------------------
@@ -345,6 +373,7 @@ class LocalBackend(Backend):
             chunk=chunk or DEFAULT_CHUNK,
             guard=self._calling,
             own_thread=own_thread,
+            translate=_backend_error,
         )
 
     def prepare_generation(
@@ -365,14 +394,7 @@ class LocalBackend(Backend):
         else:
             assert request.prompt is not None
             ids = self.generator.encode(request.prompt)
-        return _fit_context(
-            ids,
-            request.params,
-            context=self.max_context,
-            truncate=self.truncate,
-            bos=self.decoder.config.bos_token_id,
-            model=self.model,
-        )
+        return self.context_window.fit(ids, request.params)
 
     def _token_constraint(self, request: Request) -> TokenAutomaton | None:
         """The request's constraint (or response_format) compiled for this model's
@@ -417,9 +439,16 @@ class LocalBackend(Backend):
     @contextlib.contextmanager
     def _calling(self) -> Iterator[None]:
         """One call at a time, each with this backend's threads (the process's own setting
-        is put back after it: training or another library keeps its threads)."""
+        is put back after it: training or another library keeps its threads). An engine
+        error that is not a backend error already leaves as one."""
         with self._lock, threads_applied(self.threads):
-            yield
+            try:
+                yield
+            except EngineError as exc:
+                translated = _backend_error(exc)
+                if translated is exc:
+                    raise
+                raise translated from exc
 
     def close(self) -> None:
         """Free the KV cache; the model stays loaded and the next call rebuilds the cache."""
@@ -437,51 +466,17 @@ def chunk_of(event: StreamEvent) -> Chunk | None:
     return None
 
 
-def _fit_context(
-    ids: list[int],
-    params: GenerationParams,
-    *,
-    context: int,
-    truncate: Truncation | None,
-    bos: int | None,
-    model: str,
-) -> tuple[list[int], GenerationParams]:
-    n, wanted = len(ids), params.max_tokens
-    if n + wanted <= context:
-        return ids, params
-    room = context - n
-    if "max_tokens" not in params.model_fields_set and room >= max(1, params.min_tokens):
-        return ids, params.model_copy(update={"max_tokens": room})
-    keep = context - wanted
-    if truncate == "left" and keep >= 1:
-        if bos is not None and ids[0] == bos and keep >= 2:
-            return [bos, *ids[n - keep + 1 :]], params
-        return ids[n - keep :], params
-    if truncate == "left":  # only max_tokens itself can leave no room for any prompt
-        problem = (
-            f"max_tokens is {wanted}, which leaves no room for the prompt in the context of "
-            f"{context} tokens of model {model!r}, even truncated (lower max_tokens)"
-        )
-    elif "max_tokens" in params.model_fields_set:
-        problem = (
-            f"the prompt has {n} tokens and max_tokens is {wanted}: {n + wanted} exceeds the "
-            f"context of {context} tokens of model {model!r} (shorten the prompt, lower "
-            f"max_tokens, or {ContextLengthError.TRUNCATE_HINT})"
-        )
-    elif params.min_tokens > max(room, 0) >= 1:  # the caller asked for min_tokens, not max
-        problem = (
-            f"the prompt has {n} tokens, which leaves {room} of the context of {context} "
-            f"tokens of model {model!r} for the completion, but min_tokens is "
-            f"{params.min_tokens} (shorten the prompt, lower min_tokens, or "
-            f"{ContextLengthError.TRUNCATE_HINT})"
-        )
-    else:
-        problem = (
-            f"the prompt has {n} tokens, which leaves no room for a completion in the context "
-            f"of {context} tokens of model {model!r} (shorten the prompt, or "
-            f"{ContextLengthError.TRUNCATE_HINT})"
-        )
-    raise ContextLengthError(problem, prompt_tokens=n, max_context=context)
+def _backend_error(exc: BaseException) -> BaseException:
+    """What a caller of the backend gets for an engine error: the engine's refusals that are
+    backend errors already (:class:`~promptcraft.errors.EngineContextLengthError`,
+    :class:`~promptcraft.errors.EngineRequestError`) as they are, any other
+    :class:`~promptcraft.errors.EngineError` (the batch engine closing) as a
+    :class:`~promptcraft.errors.BackendError` with its message; anything else unchanged."""
+    if isinstance(exc, EngineError) and not isinstance(exc, BackendError):
+        translated = BackendError(str(exc))
+        translated.__cause__ = exc
+        return translated
+    return exc
 
 
 def chat_template_origin(source: Path) -> str:

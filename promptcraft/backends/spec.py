@@ -29,7 +29,7 @@ __all__ = ["OPENAI_BASE_URL", "BackendSpec", "load_backend", "parse_backend_spec
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
-_LOCAL_OPTIONS = ("dtype", "max_context", "truncate", "adapter", "threads", "compile")
+_LOCAL_OPTIONS = ("dtype", "max_context", "truncate", "adapter", "threads", "compile", "device")
 _NAMES = ", ".join(repr(name) for name in model_names())
 _SERVER_OPTIONS = (
     "model",
@@ -99,8 +99,9 @@ def load_backend(spec: str | None = None, **options: Any) -> Backend:
     """A backend for ``spec`` (see :func:`parse_backend_spec`).
 
     ``options`` go to the backend: for the local one ``dtype``, ``max_context``,
-    ``truncate``, ``threads``, ``compile`` and ``adapter`` (a file from
-    :func:`promptcraft.tune`; see :class:`~promptcraft.backends.local.LocalBackend`); for a
+    ``truncate``, ``threads``, ``compile``, ``adapter`` (a file from
+    :func:`promptcraft.tune`) and ``device`` (``"cpu"``, the default, or ``"cuda"``; see
+    :class:`~promptcraft.backends.local.LocalBackend`); for a
     server ``model`` (needed with a URL), ``api_key``, ``timeout``, ``max_retries`` and the
     others of
     :class:`~promptcraft.backends.openai.OpenAIBackend`.

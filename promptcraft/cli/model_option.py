@@ -1,5 +1,5 @@
 """``--model NAME|PATH``: the local model a command loads, and how it computes
-(``--threads N``, ``--dtype``, ``--compile``), as every command spells them."""
+(``--threads N``, ``--dtype``, ``--compile``, ``--device``), as every command spells them."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _dtype(value: str) -> str:
 
 
 def add_local_options(parser: argparse.ArgumentParser) -> None:
-    """--threads and --dtype: how a local model computes."""
+    """--threads, --dtype, --compile and --device: how a local model computes."""
     parser.add_argument(
         "--threads",
         type=positive_int,
@@ -70,14 +70,20 @@ def add_local_options(parser: argparse.ArgumentParser) -> None:
         help="local models: decode through torch.compile (about 1.6x faster per token; the "
         "first run compiles for about a minute, later runs reuse it)",
     )
+    parser.add_argument(
+        "--device",
+        metavar="cpu|cuda",
+        help="local models: where the model computes (cpu; cuda or cuda:N where torch has it; "
+        "int8 and int4 compute on the CPU only)",
+    )
 
 
 def local_model_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The load_backend keywords that --threads, --dtype and --compile give (those set);
-    with --compile, says on stderr that loading will take a while."""
+    """The load_backend keywords that --threads, --dtype, --compile and --device give (those
+    set); with --compile, says on stderr that loading will take a while."""
     options = {
         name: getattr(args, name)
-        for name in ("threads", "dtype", "compile")
+        for name in ("threads", "dtype", "compile", "device")
         if getattr(args, name, None) is not None
     }
     if options.get("compile") and _runs_a_local_model(args):

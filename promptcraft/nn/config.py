@@ -1,11 +1,14 @@
-"""The shape of a decoder: one config for the GPT-2 and Llama families."""
+"""The shape of a decoder: one config for every family (:mod:`promptcraft.nn.architectures`)."""
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from .architectures import Architecture
 
 __all__ = ["ModelConfig", "RopeScaling"]
 
@@ -44,9 +47,10 @@ class RopeScaling(BaseModel):
 class ModelConfig(BaseModel):
     """Everything needed to build a :class:`~promptcraft.nn.model.Decoder`.
 
-    ``family`` picks the block design: ``gpt2`` (learned positions, LayerNorm, GELU, biases)
-    or ``llama`` (RoPE, RMSNorm, SwiGLU, grouped-query attention). Mistral and Qwen2 are
-    Llama-family configs; Qwen2 sets ``qkv_bias``.
+    ``family`` picks the block design, an :class:`~promptcraft.nn.architectures.Architecture`
+    of the registry: ``gpt2`` (learned positions, LayerNorm, GELU, biases) or ``llama``
+    (RoPE, RMSNorm, SwiGLU, grouped-query attention). Mistral and Qwen2 are Llama-family
+    configs; Qwen2 sets ``qkv_bias``.
 
     The last group of fields is not architecture but what the checkpoint says about its
     tokens and chat format, so a loaded model carries everything a backend needs.
@@ -54,7 +58,7 @@ class ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    family: Literal["gpt2", "llama"]
+    family: str = Field(description="The architecture: a name of promptcraft.nn.architectures.")
     vocab_size: int = Field(ge=1)
     dim: int = Field(ge=1, description="Width of the residual stream (hidden_size).")
     n_layers: int = Field(ge=1)
@@ -78,30 +82,28 @@ class ModelConfig(BaseModel):
     add_bos_token: bool = False
     chat_template: str | None = None
 
+    @property
+    def architecture(self) -> Architecture:
+        """The family's :class:`~promptcraft.nn.architectures.Architecture`."""
+        from .architectures import architecture_of  # (they read this module)
+
+        return architecture_of(self.family)
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, family: str) -> str:
+        from .architectures import architecture_of
+
+        architecture_of(family)
+        return family
+
     @model_validator(mode="after")
     def _consistent(self) -> ModelConfig:
         if self.n_heads % self.n_kv_heads:
             raise ValueError(
                 f"n_heads ({self.n_heads}) must be a multiple of n_kv_heads ({self.n_kv_heads})"
             )
-        if self.family == "gpt2":
-            if self.n_kv_heads != self.n_heads:
-                raise ValueError("gpt2 family has no grouped-query attention")
-            if self.n_heads * self.head_dim != self.dim:
-                raise ValueError(f"gpt2: n_heads * head_dim must equal dim ({self.dim})")
-            if self.activation == "silu":
-                raise ValueError("gpt2 family uses a GELU activation")
-        else:
-            if self.head_dim % 2:
-                raise ValueError(f"RoPE needs an even head_dim, got {self.head_dim}")
-            if self.activation != "silu":
-                raise ValueError("llama family uses the SwiGLU (silu) MLP")
-            factors = self.rope_scaling and self.rope_scaling.frequency_factors
-            if factors and len(factors) != self.head_dim // 2:
-                raise ValueError(
-                    f"RoPE needs one frequency factor per rotated pair ({self.head_dim // 2}), "
-                    f"got {len(factors)}"
-                )
+        self.architecture.check(self)
         for name in ("bos_token_id", "pad_token_id"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.vocab_size:

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 
 import torch
 
-from ..errors import ContextLengthError
 from ..tokenizers.tokenizer import Tokenizer
 from ..types import ChoiceRanking, OptionScore, Usage, continuation_text
+from .context import ContextWindow
 from .kv_cache import KVCache, KVPrefix
 from .model import Decoder
 from .prompt_cache import common_prefix_len
@@ -45,22 +45,18 @@ def rank_options(
     prompts: Sequence[Sequence[int]],
     options: Sequence[str],
     *,
-    max_context: int,
-    truncate: str | None = None,
+    window: ContextWindow,
     kv_prefix: KVPrefix | None = None,
-    model: str = "local",
 ) -> list[ChoiceRanking]:
     """Every option scored after each prompt (token ids): a :class:`ChoiceRanking` per
     prompt. An option is scored with one leading space unless the prompt ends in whitespace
-    (:func:`~promptcraft.types.continuation_text`). A prompt that leaves no room
-    for the longest option in ``max_context`` raises
+    (:func:`~promptcraft.types.continuation_text`). ``window`` is the room for a prompt and
+    an option (``kv_prefix``, an adapter's, comes before it and is not counted): a prompt that
+    leaves no room there for the longest option raises
     :class:`~promptcraft.errors.ContextLengthError`, or with ``truncate="left"`` loses its
     oldest tokens (a leading BOS stays)."""
     if not options or any(not isinstance(o, str) or not o for o in options):
         raise ValueError(f"rank_choices needs non-empty option strings, not {list(options)!r}")
-    context = min(max_context, decoder.config.max_seq_len) - (
-        0 if kv_prefix is None else kv_prefix.length
-    )
     spellings = {
         spaced: [tokenizer.encode(continuation_text(o, not spaced)) for o in options]
         for spaced in (False, True)
@@ -70,7 +66,7 @@ def rank_options(
         ids = list(ids) or [decoder.config.bos_token_id or 0]
         spaced = not _ends_in_space(tokenizer, ids[-1])
         longest = max(len(c) for c in spellings[spaced])
-        fitted.append(_fit(ids, longest, context, truncate, decoder.config.bos_token_id, model))
+        fitted.append(window.fit_continuations(ids, longest))
         spaced_after.append(spaced)
     rankings: list[ChoiceRanking | None] = [None] * len(fitted)
     for spaced, continuations in spellings.items():
@@ -98,25 +94,6 @@ def _ends_in_space(tokenizer: Tokenizer, token_id: int) -> bool:
     return not text or text[-1].isspace()
 
 
-def _fit(
-    ids: list[int], longest: int, context: int, truncate: str | None, bos: int | None, model: str
-) -> list[int]:
-    if len(ids) + longest <= context:
-        return ids
-    keep = context - longest
-    if truncate == "left" and keep >= 1:
-        if bos is not None and ids[0] == bos and keep >= 2:
-            return [bos, *ids[len(ids) - keep + 1 :]]
-        return ids[len(ids) - keep :]
-    raise ContextLengthError(
-        f"the prompt has {len(ids)} tokens and the longest choice {longest}: "
-        f"{len(ids) + longest} exceeds the context of {context} tokens of model {model!r} "
-        f"(shorten the prompt or the choices, or {ContextLengthError.TRUNCATE_HINT})",
-        prompt_tokens=len(ids),
-        max_context=context,
-    )
-
-
 @torch.inference_mode()
 def continuation_logprobs(
     decoder: Decoder,
@@ -135,8 +112,6 @@ def continuation_logprobs(
     if any(not p for p in prompts) or any(not c for c in continuations):
         raise ValueError("every prompt and every continuation needs at least one token")
     config = decoder.config
-    with torch.inference_mode(False):  # weights laid out here must stay trainable
-        decoder.use_fast_layout()
     start = 0 if kv_prefix is None else kv_prefix.length
     shared = min(common_prefix_len(*prompts), min(len(p) for p in prompts))
     width = max(len(c) for c in continuations) - 1  # the last token is never fed

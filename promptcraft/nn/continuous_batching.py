@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..errors import BackendError
+from ..errors import EngineClosedError
 from ..types import GenerationParams
 from .generate import ConstraintStates, Generator, Prompt, RowProgress
 from .kv_cache import KVCache
@@ -108,6 +108,9 @@ class BatchEngine:
 
     ``guard`` is entered around each turn (the local backend passes its lock and thread
     setting, so the engine never computes at the same time as another call on the model).
+    ``translate`` turns an error that ends every sequence (:class:`EngineClosedError` when
+    the engine closes, or a failed turn's) into what the sequences' callbacks receive: the
+    local backend delivers an engine error as a backend error.
     With ``own_thread`` (the default) the first :meth:`submit` starts a thread that runs it;
     without, it runs only in :meth:`work_here`.
     """
@@ -120,6 +123,7 @@ class BatchEngine:
         chunk: int = DEFAULT_CHUNK,
         guard: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext,
         own_thread: bool = True,
+        translate: Callable[[BaseException], BaseException] | None = None,
     ):
         if max_batch < 1 or chunk < 1:
             raise ValueError(f"max_batch and chunk must be at least 1, not {max_batch}, {chunk}")
@@ -128,6 +132,7 @@ class BatchEngine:
         self.max_batch = max_batch
         self.chunk = chunk
         self._guard = guard
+        self._translate = translate
         self._step: RaggedStep | None = None
         self._step_seconds = 0.0  # how long the last decoding step took
         self._cache: KVCache | None = None
@@ -222,7 +227,7 @@ class BatchEngine:
             self._lock.notify()
             thread = self._thread
         if thread is None:  # nothing runs the engine now: end its sequences here
-            self._fail_all(BackendError("the server is shutting down"))
+            self._fail_all(EngineClosedError("the server is shutting down"))
         elif self._own_thread and thread is not threading.current_thread():
             thread.join(timeout)
 
@@ -248,14 +253,12 @@ class BatchEngine:
                 log.exception("the batch engine failed; ending the sequences it was running")
                 self._fail_all(exc)
         if self._closed:
-            self._fail_all(BackendError("the server is shutting down"))
+            self._fail_all(EngineClosedError("the server is shutting down"))
 
     @torch.inference_mode()
     def _turn(self) -> None:
-        if self._step is None:  # the first turn: settle the model, then measure it
-            with torch.inference_mode(False):
-                self.model.use_fast_layout()
-            keep_prompt_weights(self.model)
+        if self._step is None:  # the first turn: keep the prompt weights, then measure
+            keep_prompt_weights(self.model)  # (the layout was settled by the Generator)
             self._step = RaggedStep(self.model, max_rows=self.max_batch)
         self._retire_cancelled()
         self._admit()
@@ -425,6 +428,8 @@ class BatchEngine:
         with self._lock:
             waiting, self._waiting = list(self._waiting), collections.deque()
             self.counters.waiting = 0
+        if self._translate is not None:
+            exc = self._translate(exc)
         for sequence in [*waiting, *(s for s in self._rows if s is not None)]:
             if sequence.row >= 0:
                 self._free(sequence)

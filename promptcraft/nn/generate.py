@@ -14,10 +14,11 @@ from typing import Any
 
 import torch
 
-from ..errors import ContextLengthError, InvalidRequestError, TokenizerError
+from ..errors import EngineRequestError, TokenizerError
 from ..tokenizers.tokenizer import Tokenizer
 from ..types import GenerationParams
 from .compiled_step import CompiledStep
+from .context import GENERATOR_TRUNCATE_HINT, ContextWindow
 from .kv_cache import KVPrefix
 from .model import Decoder
 from .outputs import FinishReason, GenerationOutput, StreamEvent, TokenLogprob, TopLogprob, Usage
@@ -89,6 +90,9 @@ class Generator:
     """Generates text with a :class:`Decoder` and its tokenizer.
 
     Not thread-safe: one generation at a time per Generator (it owns the KV cache).
+    Building one settles the model's weight layout for decoding (:meth:`Decoder.use_fast_layout
+    <promptcraft.nn.model.Decoder.use_fast_layout>`), once: call that again after moving the
+    model to another dtype or device.
     Parameters come as a :class:`GenerationParams`, as keyword overrides, or both::
 
         gen = Generator(model, tokenizer)
@@ -110,6 +114,8 @@ class Generator:
         self._silent_ids = frozenset(
             i for text, i in tokenizer.special_tokens.items() if text not in tokenizer.added_tokens
         )
+        with torch.inference_mode(False):  # weights laid out here must stay trainable
+            model.use_fast_layout()  # once, here: no generation call lays weights out again
         # compile: single-sequence decoding steps through torch.compile (.compiled_step)
         self._cache = PromptCache(model, step=CompiledStep(model) if compile else None)
         self._run = itertools.count()
@@ -200,6 +206,12 @@ class Generator:
         return self._cache.prefix_len
 
     @property
+    def context_length(self) -> int:
+        """The most prompt plus completion tokens a sequence may hold: the model's context
+        less the adapter's prefix."""
+        return self.config.max_seq_len - self._cache.prefix_len
+
+    @property
     def cached_token_ids(self) -> list[int]:
         """The tokens whose keys and values the cache holds for reuse."""
         return list(self._cache.token_ids[self._cache.prefix_len :])
@@ -224,8 +236,6 @@ class Generator:
             return
         states = None if constraint is None else ConstraintStates(constraint, len(ids), params)
         run = self._current_run = next(self._run)
-        with torch.inference_mode(False):  # weights made here must stay trainable
-            self.model.use_fast_layout()
         logits, layout = self._cache.prefill(ids, params.max_tokens)
         rows.extend(self.new_row(len(p), layout.reused, params, states is not None) for p in ids)
         sampler = Sampler(
@@ -285,35 +295,29 @@ class Generator:
         )
 
     def prompt_ids(self, prompt: Prompt, max_tokens: int, truncate: bool = False) -> list[int]:
-        """A prompt's token ids, checked against the vocabulary and the context (which an
-        adapter's prefix shortens)."""
+        """A prompt's token ids, checked against the vocabulary and fitted to the context
+        (:attr:`context_length`) by the engine's one policy (:mod:`.context`): with
+        ``truncate``, a prompt too long keeps its last tokens."""
         ids = self.encode(prompt) if isinstance(prompt, str) else [int(i) for i in prompt]
         if not ids:
             if self.config.bos_token_id is None:
-                raise InvalidRequestError(
+                raise EngineRequestError(
                     "the prompt is empty and the model has no BOS token to start from",
                     field="prompt",
                 )
             ids = [self.config.bos_token_id]
         bad = next((i for i in ids if not 0 <= i < self.config.vocab_size), None)
         if bad is not None:
-            raise InvalidRequestError(
+            raise EngineRequestError(
                 f"token id {bad} is outside the vocabulary ({self.config.vocab_size})",
                 field="prompt",
             )
-        context = self.config.max_seq_len - self._cache.prefix_len
-        if len(ids) + max_tokens > context:
-            room = context - max_tokens
-            if not truncate or room < 1:
-                raise ContextLengthError(
-                    f"the prompt has {len(ids)} tokens and max_tokens is {max_tokens}: "
-                    f"{len(ids) + max_tokens} exceeds the model's context of {context} tokens "
-                    "(shorten the prompt, lower max_tokens, or pass truncate=True)",
-                    prompt_tokens=len(ids),
-                    max_context=context,
-                )
-            ids = ids[-room:]
-        return ids
+        window = ContextWindow(
+            self.context_length,
+            truncate="left" if truncate else None,
+            truncate_hint=GENERATOR_TRUNCATE_HINT,
+        )
+        return window.fit_prompt(ids, max_tokens)
 
     def logprobs(self, logits: torch.Tensor, chosen: list[int], n: int) -> list[TokenLogprob]:
         """Each row's chosen token and ``n`` most likely tokens, with log-probabilities."""
@@ -344,7 +348,7 @@ class ConstraintStates:
 
     def __init__(self, constraint: TokenConstraint, batch: int, params: GenerationParams):
         if constraint.min_tokens > params.max_tokens:
-            raise InvalidRequestError(
+            raise EngineRequestError(
                 f"the constraint needs at least {constraint.min_tokens} tokens but max_tokens "
                 f"is {params.max_tokens}; raise max_tokens",
                 field="max_tokens",

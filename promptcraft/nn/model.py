@@ -1,6 +1,7 @@
 """The decoder: one readable implementation of the GPT-2 and Llama block designs.
 
-The two families differ in four places only, each chosen by the config:
+The two families differ in four places only, each chosen by the family's
+:class:`~promptcraft.nn.architectures.Architecture` (``config.architecture``):
 
 ==============  ===========================  ================================
                 GPT-2                        Llama (also Mistral, Qwen2)
@@ -37,7 +38,7 @@ KVPrefixLayer = tuple[torch.Tensor, torch.Tensor]
 
 
 def _norm(config: ModelConfig) -> nn.Module:
-    if config.family == "gpt2":
+    if config.architecture.norm == "layernorm":
         return nn.LayerNorm(config.dim, eps=config.norm_eps)
     return nn.RMSNorm(config.dim, eps=config.norm_eps)
 
@@ -91,7 +92,7 @@ class Attention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.gated = config.family == "llama"
+        self.gated = config.architecture.gated_mlp
         # SwiGLU needs two input projections (gate and up); one fused matrix holds both.
         up_dim = 2 * config.hidden_dim if self.gated else config.hidden_dim
         self.up = nn.Linear(config.dim, up_dim, bias=config.mlp_bias)
@@ -158,7 +159,7 @@ class Decoder(nn.Module):
 
     @property
     def learned_pos(self) -> bool:
-        return self.config.family == "gpt2"
+        return self.config.architecture.learned_positions
 
     @property
     def dtype(self) -> torch.dtype:
@@ -211,6 +212,11 @@ class Decoder(nn.Module):
         Shapes, values and the state dict are unchanged; only strides differ. Cheap when
         the layout is already right. ``keep_values=False`` only re-allocates (for a model
         whose weights are about to be loaded).
+
+        The layout is chosen once: the loader allocates the weights in it
+        (:func:`~promptcraft.nn.loaders.assemble.build_decoder`) and a
+        :class:`~promptcraft.nn.Generator` settles it when built; no generation call lays
+        weights out again. Call it again after moving the model to another dtype or device.
         """
         column_major = self.dtype == torch.float32 and self.device.type == "cpu"
         for module in self.modules():

@@ -109,9 +109,12 @@ class PromptCache:
             cache.broadcast_prefix(shared, batch)
 
         pads = [width - len(r) for r in rests]
-        tokens = torch.tensor([[self.pad_id] * n + r for n, r in zip(pads, rests, strict=True)])
+        device = model.device
+        tokens = torch.tensor(
+            [[self.pad_id] * n + r for n, r in zip(pads, rests, strict=True)], device=device
+        )
         if not any(pads):  # equal lengths: positions are the slots, nothing to mask
-            logits = model(tokens.to(model.device), cache=cache, start=shared, last_only=True)
+            logits = model(tokens, cache=cache, start=shared, last_only=True)
             return logits[:, -1], Layout(batch=batch, slot=shared + width, reused=reused)
 
         # Padding sits left of each row's own tokens; positions skip it.
@@ -119,32 +122,29 @@ class PromptCache:
             [
                 [0] * n + list(range(shared, shared + len(r)))
                 for n, r in zip(pads, rests, strict=True)
-            ]
+            ],
+            device=device,
         )
-        valid = torch.ones(batch, cache.max_len, dtype=torch.bool)
+        valid = torch.ones(batch, cache.max_len, dtype=torch.bool, device=device)
         for row, n in enumerate(pads):
             valid[row, shared : shared + n] = False
-        query = torch.arange(shared, shared + width)
-        key = torch.arange(shared + width)
+        query = torch.arange(shared, shared + width, device=device)
+        key = torch.arange(shared + width, device=device)
         causal = query[:, None] >= key[None, :]
         # A padding query may attend to itself: a query row with no key at all would make
         # softmax produce NaN, which padding slots would pass on through 0 * NaN.
         mask = causal & (valid[:, None, : shared + width] | (query[:, None] == key[None, :]))
         logits = model(
-            tokens.to(model.device),
-            positions=positions.to(model.device),
+            tokens,
+            positions=positions,
             cache=cache,
             start=shared,
-            mask=mask.unsqueeze(1).to(model.device),
+            mask=mask.unsqueeze(1),
             last_only=True,
         )
-        last = torch.tensor([[shared + len(r)] for r in rests], device=model.device)
+        last = torch.tensor([[shared + len(r)] for r in rests], device=device)
         layout = Layout(
-            batch=batch,
-            slot=shared + width,
-            reused=reused,
-            positions=last,
-            valid=valid.to(model.device),
+            batch=batch, slot=shared + width, reused=reused, positions=last, valid=valid
         )
         return logits[:, -1], layout
 
@@ -174,7 +174,10 @@ class PromptCache:
         """A cache with at least ``batch`` rows and ``length`` slots whose row 0 still holds
         its first ``keep`` slots."""
         cache, model, config = self.kv, self.model, self.model.config
-        if cache is not None and cache.keys[0].dtype != model.dtype:
+        stale = cache is not None and (
+            cache.keys[0].dtype != model.dtype or cache.keys[0].device != model.device
+        )
+        if stale:  # the model moved to another dtype or device
             cache, keep = None, 0
         if cache is not None and cache.batch_size >= batch and cache.max_len >= length:
             return cache

@@ -66,7 +66,7 @@ class RaggedStep:
         with torch.inference_mode():
             #: Per projection name, the row group measured on the first layer.
             self.groups = {
-                name: row_group(module, max_rows, dtype=model.dtype)
+                name: row_group(module, max_rows, dtype=model.dtype, device=model.device)
                 for name, module in zip((*names, "lm_head"), (*modules, model.lm_head), strict=True)
             }
             head: nn.Module = model.lm_head
@@ -76,7 +76,9 @@ class RaggedStep:
                 and head.dynamic is not None
             ):  # fbgemm with a scale per row: one call for the batch instead of one per row
                 self.head = _RowsApart(head)
-                self.groups["lm_head"] = row_group(self.head, max_rows, dtype=model.dtype)
+                self.groups["lm_head"] = row_group(
+                    self.head, max_rows, dtype=model.dtype, device=model.device
+                )
         #: Whether one row alone may run through the model's own forward: no layer pads it.
         self.alone_is_plain = all(group in (1, _PER_ROW) for group in self.groups.values())
 
@@ -160,18 +162,24 @@ class _RowsApart(nn.Module):
         return self.layer.forward_rows_apart(x)
 
 
-def row_group(module: nn.Module, max_rows: int, *, dtype: torch.dtype) -> int:
+def row_group(
+    module: nn.Module,
+    max_rows: int,
+    *,
+    dtype: torch.dtype,
+    device: torch.device | str = "cpu",
+) -> int:
     """The smallest row count ``g`` such that ``module``'s result for a row is the same in
-    every batch of up to ``max_rows`` rows (inputs in ``dtype``) padded to a multiple of
-    ``g``, wherever the row sits and whatever the other rows hold; 0 when there is none
-    (multiply rows one at a time)."""
+    every batch of up to ``max_rows`` rows (inputs in ``dtype``, on ``device``: the
+    module's) padded to a multiple of ``g``, wherever the row sits and whatever the other
+    rows hold; 0 when there is none (multiply rows one at a time)."""
     generator = torch.Generator().manual_seed(0)
     rows = -(-max_rows // _GROUPS[-1]) * _GROUPS[-1]
     features: int = getattr(module, "in_features")  # noqa: B009 (nn.Linear or a quantised one)
     # The row checked (row 0) is the smallest, so a kernel that scales a batch by its
     # largest value (fbgemm's dynamic product) changes it whatever the others hold.
     scales = torch.linspace(0.25, 4.0, rows).view(rows, 1, 1)
-    probe = (torch.randn(rows, 1, features, generator=generator) * scales).to(dtype)
+    probe = (torch.randn(rows, 1, features, generator=generator) * scales).to(device, dtype)
     for group in _GROUPS:
         alone = _grouped(module, probe[:1], group)[0]  # as a batch of one computes it
         sizes = range(group, -(-max_rows // group) * group + 1, group)

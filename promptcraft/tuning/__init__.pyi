@@ -1,6 +1,6 @@
 """The public names of this package, listed once: its ``__init__`` loads them lazily from here."""
 
-from .adapter import (
+from ..nn.adapters import (
     Adapter as Adapter,
     AdapterInfo as AdapterInfo,
     load_adapter as load_adapter,

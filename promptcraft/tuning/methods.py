@@ -23,13 +23,14 @@ tokens, so before the first step the model sees an ordinary (if arbitrary) text 
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import TypeAlias, get_args
 
 import torch
 from torch import nn
 
 from ..errors import TuningConfigError
-from ..nn.kv_cache import KVCache, KVPrefix
+from ..nn.adapters import AdapterMethod, kv_prefix_of_embeddings, weight_names
+from ..nn.kv_cache import KVPrefix
 from ..nn.model import Decoder
 
 __all__ = [
@@ -43,7 +44,8 @@ __all__ = [
     "make_tuned_part",
 ]
 
-TuningMethod = Literal["prompt", "prefix", "ffn", "top_layers", "full"]
+#: The methods are the kinds of adapter the engine serves (:mod:`promptcraft.nn.adapters`).
+TuningMethod: TypeAlias = AdapterMethod
 METHODS: tuple[TuningMethod, ...] = get_args(TuningMethod)
 
 
@@ -210,12 +212,8 @@ class WeightTuning(TunedPart):
 
 
 def trained_weight_names(model: Decoder, method: TuningMethod, *, top_layers: int = 2) -> list[str]:
-    """The parameter names (tied weights once, in model order) a weight method trains."""
-    names = [name for name, _ in model.named_parameters()]
-    if method == "full":
-        return names
-    if method == "ffn":
-        return [n for n in names if ".mlp." in n]
+    """The parameter names (tied weights once, in model order) a weight method trains: those
+    its adapter holds (:func:`promptcraft.nn.adapters.weight_names`)."""
     if method == "top_layers":
         n_layers = model.config.n_layers
         if not 1 <= top_layers <= n_layers:
@@ -223,9 +221,7 @@ def trained_weight_names(model: Decoder, method: TuningMethod, *, top_layers: in
                 f"must be between 1 and {n_layers} (the model's layers), not {top_layers}",
                 field="top_layers",
             )
-        first = n_layers - top_layers
-        return [n for n in names if n.startswith("layers.") and int(n.split(".")[1]) >= first]
-    raise ValueError(f"{method!r} is not a weight method (ffn, top_layers, full)")
+    return weight_names(model, method, top_layers=top_layers)
 
 
 def make_tuned_part(
@@ -246,28 +242,6 @@ def make_tuned_part(
     if method in ("ffn", "top_layers", "full"):
         return WeightTuning(model, method, top_layers=top_layers)
     raise ValueError(f"unknown tuning method {method!r}; use one of {', '.join(METHODS)}")
-
-
-def kv_prefix_of_embeddings(model: Decoder, embeddings: torch.Tensor) -> KVPrefix:
-    """The keys and values ``model`` computes for input vectors ``embeddings`` [p, dim] at
-    positions ``0 .. p``: what prompt tuning's virtual tokens leave in the KV cache."""
-    config, p = model.config, embeddings.shape[0]
-    cache = KVCache(
-        n_layers=config.n_layers,
-        batch_size=1,
-        n_kv_heads=config.n_kv_heads,
-        max_len=p,
-        head_dim=config.head_dim,
-        dtype=model.dtype,
-        device=model.device,
-    )
-    empty = torch.empty(1, 0, dtype=torch.long, device=model.device)
-    with torch.no_grad():
-        model(empty, embeds=embeddings.unsqueeze(0).to(model.dtype), cache=cache, last_only=True)
-    return KVPrefix(
-        keys=tuple(k[0].clone() for k in cache.keys),
-        values=tuple(v[0].clone() for v in cache.values),
-    )
 
 
 def _freeze(model: Decoder) -> None:

@@ -20,7 +20,7 @@ from promptcraft.nn import Decoder
 from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import load_adapter
-from promptcraft.tuning.adapter import attach_adapter, save_adapter
+from promptcraft.tuning.adapter import save_adapter
 
 
 def _relabel(path: Path, target: Path, **fields: Any) -> Path:
@@ -59,7 +59,7 @@ def test_adapter_for_a_base_model_of_another_configuration_names_the_field(
     other = Decoder(base.config.model_copy(update={"norm_eps": 1e-3}))
     other.load_state_dict(base.state_dict())  # the same weights, computing otherwise
     with pytest.raises(AdapterError, match=r"another configuration: norm_eps 1e-05 \(here 0.001\)"):
-        attach_adapter(LocalBackend(other.eval(), bundled_tokenizer), path)
+        LocalBackend(other.eval(), bundled_tokenizer).attach_adapter(path)
 
 
 def test_adapter_whose_tensors_are_not_its_methods_is_refused(
@@ -71,7 +71,7 @@ def test_adapter_whose_tensors_are_not_its_methods_is_refused(
     path = quick_tune("prefix", tiny_model(), bundled_tokenizer, label_template, tmp_path / "p")
     relabelled = _relabel(path, tmp_path / "r.safetensors", method="prompt")
     with pytest.raises(AdapterError, match="says its method is 'prompt' but lacks") as info:
-        attach_adapter(LocalBackend(tiny_model(), bundled_tokenizer), relabelled)
+        LocalBackend(tiny_model(), bundled_tokenizer).attach_adapter(relabelled)
     assert info.value.tensor == "prompt.embeddings"
 
 
@@ -105,7 +105,7 @@ def test_weight_adapter_with_a_misshapen_tensor_leaves_the_model_unchanged(
     fresh = tiny_model()
     before = {n: p.detach().clone() for n, p in fresh.named_parameters()}
     with pytest.raises(AdapterError, match="has shape"):
-        attach_adapter(LocalBackend(fresh, bundled_tokenizer), path)
+        LocalBackend(fresh, bundled_tokenizer).attach_adapter(path)
     assert all(p.equal(before[n]) for n, p in fresh.named_parameters())
 
 

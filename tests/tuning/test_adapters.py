@@ -17,7 +17,6 @@ from promptcraft.nn.quantized import quantize_linears
 from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import load_adapter, model_fingerprint
-from promptcraft.tuning.adapter import attach_adapter
 from promptcraft.tuning.methods import TuningMethod
 
 
@@ -60,10 +59,10 @@ def test_loaded_adapter_generates_as_the_tuned_model_did(
     tuned = tiny_model()
     path = quick_tune(method, tuned, bundled_tokenizer, label_template, tmp_path / method)
     backend = LocalBackend(tiny_model(), bundled_tokenizer)  # a fresh copy of the base
-    attach_adapter(backend, path)
+    backend.attach_adapter(path)
     reference = LocalBackend(tuned, bundled_tokenizer)
     if method != "ffn":  # the weight methods trained `tuned` in place; the others did not
-        attach_adapter(reference, path)
+        reference.attach_adapter(path)
     prompt = label_template.render(input="red cat")
     params = {"max_tokens": 4, "temperature": 0, "ignore_eos": True}
     assert backend.generate(prompt, **params).text == reference.generate(prompt, **params).text
@@ -80,7 +79,7 @@ def test_adapter_for_another_base_model_is_refused(
     )
     other = LocalBackend(tiny_model(seed=1), bundled_tokenizer)
     with pytest.raises(AdapterError, match="was trained on base model") as info:
-        attach_adapter(other, path)
+        other.attach_adapter(path)
     assert info.value.path == str(path)
 
 
@@ -93,7 +92,7 @@ def test_adapter_on_a_quantised_model_asks_for_the_float_one(
     path = quick_tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
     quantised = quantize_linears(tiny_model(), Quantization(bits=4))
     with pytest.raises(AdapterError, match=r"quantised weights .* load it in float32"):
-        attach_adapter(LocalBackend(quantised, bundled_tokenizer), path)
+        LocalBackend(quantised, bundled_tokenizer).attach_adapter(path)
 
 
 def test_prefix_adapter_shortens_the_served_context(
@@ -105,7 +104,7 @@ def test_prefix_adapter_shortens_the_served_context(
     model = tiny_model()
     path = quick_tune("prefix", model, bundled_tokenizer, label_template, tmp_path / "p")
     backend = LocalBackend(model, bundled_tokenizer)
-    attach_adapter(backend, path)
+    backend.attach_adapter(path)
     assert backend.max_context == model.config.max_seq_len - 4
     assert backend.capabilities.max_context == backend.max_context
     assert backend.model == "local+p"

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import torch
 
 from ...errors import ModelLoadError
+from ..architectures import REGISTRY
 from ..config import ModelConfig
 from ..model import Decoder
 from ..precision import OUTPUT_LAYER, Quantization
@@ -31,8 +32,11 @@ from .source import SourceTensor, TensorSource
 
 __all__ = ["build_decoder", "check_finite", "checked_layout"]
 
-# The block a Hugging Face tensor belongs to: "model.layers.3." (Llama) or "h.3." (GPT-2).
-_LAYER_NAME = re.compile(r"(?:model\.layers|h)\.(\d+)\.")
+# The block a Hugging Face tensor belongs to: "model.layers.3." (Llama) or "h.3." (GPT-2),
+# as each family's Architecture.hf_block_prefix says.
+_LAYER_NAME = re.compile(
+    "(?:" + "|".join(re.escape(a.hf_block_prefix) for a in REGISTRY.values()) + r")\.(\d+)\."
+)
 _EMBEDDING = "tok_emb"
 
 
@@ -50,9 +54,13 @@ def build_decoder(
     layout: list[Piece],
     dtype: torch.dtype,
     quantization: Quantization | None = None,
+    *,
+    device: torch.device | str = "cpu",
 ) -> Decoder:
-    """A Decoder in eval mode holding the source's weights in ``dtype``, its projections
-    quantised as ``quantization`` says (``dtype`` is then the activations' precision)."""
+    """A Decoder in eval mode on ``device`` holding the source's weights in ``dtype``, its
+    projections quantised as ``quantization`` says (``dtype`` is then the activations'
+    precision; quantised layers compute on the CPU). The weights are laid out for decoding
+    on that device (:meth:`Decoder.use_fast_layout`) as they are allocated, once."""
     config = source.config
     try:
         with torch.device("meta"):
@@ -61,7 +69,7 @@ def build_decoder(
         raise _context_too_long(source, exc) from None
     model.rope_cos = model.rope_sin = None  # computed once the weights are in
     pending = {} if quantization is None else _take_quantized(model)
-    model.to_empty(device="cpu")
+    model.to_empty(device=device)
     model.tie_weights()
     model.use_fast_layout(keep_values=False)
     pieces = {piece.name: piece for piece in layout}
@@ -255,7 +263,7 @@ def _shape_keys(source: TensorSource, stored: tuple[int, ...], expected: tuple[i
         (config.n_kv_heads * config.head_dim, f"{key('n_kv_heads')} * head_dim"),
         (3 * config.dim, f"3 * {key('dim')}"),
     ]
-    if config.family == "gpt2":  # only learned positions make a tensor context-sized
+    if config.architecture.learned_positions:  # only they make a tensor context-sized
         sizes.append((config.max_seq_len, key("max_seq_len")))
     notes = []
     for size in dict.fromkeys(e for s, e in zip(stored, expected, strict=False) if s != e):

@@ -24,7 +24,9 @@ tensors ``blk.0.attn_q.bias`` etc.            ``qkv_bias``, ``out_bias``, ``mlp_
 ``tokenizer.chat_template``                   ``chat_template`` (rendered only in a sandbox)
 ============================================  ===============================================
 
-Every error names the file and the key as the file spells it.
+Every error names the file and the key as the file spells it. What is common to every
+family is read here; each family reads its own keys (``Architecture.gguf_fields``,
+:mod:`promptcraft.nn.architectures`).
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ from pydantic import ValidationError
 
 from ...errors import TokenizerError
 from ...utils.gguf_header import GGUFFile
-from ..config import ModelConfig, RopeScaling
+from ..architectures import REGISTRY, from_gguf_architecture
+from ..config import ModelConfig
 
-__all__ = ["ARCHITECTURES", "config_from_gguf", "gguf_key"]
+__all__ = ["ARCHITECTURES", "GGUFKeys", "config_from_gguf", "gguf_key"]
 
-#: GGUF architecture -> our family. (llama.cpp writes Mistral and TinyLlama as llama.)
-ARCHITECTURES = {"llama": "llama", "qwen2": "llama", "gpt2": "gpt2"}
+#: GGUF architecture -> our family (each family's ``gguf_architectures``). llama.cpp writes
+#: Mistral and TinyLlama as llama.
+ARCHITECTURES = {
+    name: family for family, arch in REGISTRY.items() for name in arch.gguf_architectures
+}
 
 # ModelConfig field -> the GGUF key (under "{arch}.") that sets it
 _KEYS = {
@@ -56,7 +62,6 @@ _KEYS = {
     "rope_scaling": "rope.scaling.type",
     "vocab_size": "vocab_size",
 }
-_NORM_EPS = {"llama": "attention.layer_norm_rms_epsilon", "gpt2": "attention.layer_norm_epsilon"}
 _TOKEN_KEYS = {
     "bos_token_id": "tokenizer.ggml.bos_token_id",
     "pad_token_id": "tokenizer.ggml.padding_token_id",
@@ -77,9 +82,10 @@ _MISSING: Any = object()
 def gguf_key(gguf: GGUFFile, field: str) -> str:
     """The GGUF key that sets ModelConfig ``field`` (for error messages)."""
     arch = gguf.metadata.get("general.architecture", "{arch}")
-    family = ARCHITECTURES.get(str(arch), "llama")
-    if field == "norm_eps":
-        return f"{arch}.{_NORM_EPS[family]}"
+    design = from_gguf_architecture(str(arch))
+    if field == "norm_eps":  # (an unknown architecture: llama.cpp's usual spelling)
+        key = design.gguf_norm_eps_key if design else "attention.layer_norm_rms_epsilon"
+        return f"{arch}.{key}"
     if field in _TOKEN_KEYS:
         return _TOKEN_KEYS[field]
     return f"{arch}.{_KEYS.get(field, field)}"
@@ -93,9 +99,10 @@ def config_from_gguf(gguf: GGUFFile) -> ModelConfig:
             f"unsupported architecture {arch!r} (general.architecture); "
             f"supported: {', '.join(sorted(ARCHITECTURES))}"
         )
-    keys = _Keys(gguf, arch)
-    family = ARCHITECTURES[arch]
-    fields = _gpt2_fields(keys) if family == "gpt2" else _llama_fields(keys)
+    design = from_gguf_architecture(arch)
+    assert design is not None  # arch is a name of ARCHITECTURES
+    keys = GGUFKeys(gguf, arch)
+    fields = design.gguf_fields(keys)
     fields["vocab_size"] = _vocab_size(keys)
     fields.update(_token_fields(gguf, fields["vocab_size"]))
     fields["tie_word_embeddings"] = "output.weight" not in gguf.tensors
@@ -110,7 +117,7 @@ def config_from_gguf(gguf: GGUFFile) -> ModelConfig:
         raise gguf.error(f"invalid metadata ({problems})") from None
 
 
-class _Keys:
+class GGUFKeys:
     """Typed reads of ``{arch}.*`` keys; errors name the key as the file spells it."""
 
     def __init__(self, gguf: GGUFFile, arch: str):
@@ -149,75 +156,7 @@ class _Keys:
             )
 
 
-def _llama_fields(keys: _Keys) -> dict[str, Any]:
-    tensors = keys.gguf.tensors
-    dim, heads = keys.integer("embedding_length"), keys.integer("attention.head_count")
-    kv_heads = keys.integer("attention.head_count_kv", heads)
-    keys.multiple("attention.head_count", heads, "attention.head_count_kv", kv_heads)
-    head_dim = keys.integer("attention.key_length", None)
-    if head_dim is None:
-        keys.multiple("embedding_length", dim, "attention.head_count", heads)
-        head_dim = dim // heads
-    if head_dim % 2:
-        raise keys.gguf.error(
-            f"heads of {head_dim} dimensions (metadata key {keys.name('attention.key_length')!r} "
-            "or embedding_length / head_count) must be even for rotary position embeddings"
-        )
-    for key in ("rope.dimension_count", "attention.value_length"):
-        value = keys.integer(key, head_dim)
-        if value != head_dim:
-            raise keys.gguf.error(
-                f"metadata key {keys.name(key)!r} is {value}, but heads have {head_dim} "
-                "dimensions: partial rotary embeddings and unequal key/value sizes are not "
-                "supported"
-            )
-    return {
-        "family": "llama",
-        "dim": dim,
-        "n_layers": keys.integer("block_count"),
-        "n_heads": heads,
-        "n_kv_heads": kv_heads,
-        "head_dim": head_dim,
-        "hidden_dim": keys.integer("feed_forward_length"),
-        "max_seq_len": keys.integer("context_length"),
-        "norm_eps": keys.number(_NORM_EPS["llama"]),
-        "activation": "silu",
-        "rope_theta": keys.number("rope.freq_base", 10000.0),
-        "rope_scaling": _rope_scaling(keys, head_dim),
-        # qwen2 always has q/k/v biases; llama.cpp's llama takes them when the file has them
-        "qkv_bias": keys.arch == "qwen2" or "blk.0.attn_q.bias" in tensors,
-        "out_bias": "blk.0.attn_output.bias" in tensors,
-        "mlp_bias": "blk.0.ffn_down.bias" in tensors,
-    }
-
-
-def _gpt2_fields(keys: _Keys) -> dict[str, Any]:
-    dim, heads = keys.integer("embedding_length"), keys.integer("attention.head_count")
-    keys.multiple("embedding_length", dim, "attention.head_count", heads)
-    kv_heads = keys.integer("attention.head_count_kv", heads)
-    if kv_heads != heads:
-        raise keys.gguf.error(
-            f"metadata key {keys.name('attention.head_count_kv')!r} is {kv_heads}: gpt2 has "
-            "no grouped-query attention"
-        )
-    return {
-        "family": "gpt2",
-        "dim": dim,
-        "n_layers": keys.integer("block_count"),
-        "n_heads": heads,
-        "n_kv_heads": heads,
-        "head_dim": dim // heads,
-        "hidden_dim": keys.integer("feed_forward_length", 4 * dim),
-        "max_seq_len": keys.integer("context_length"),
-        "norm_eps": keys.number(_NORM_EPS["gpt2"]),
-        "activation": "gelu_tanh",  # ggml's GELU is the tanh approximation, as GPT-2's
-        "qkv_bias": True,
-        "out_bias": True,
-        "mlp_bias": True,
-    }
-
-
-def _vocab_size(keys: _Keys) -> int:
+def _vocab_size(keys: GGUFKeys) -> int:
     size = keys.integer("vocab_size", None)
     if size is not None:
         return int(size)
@@ -228,53 +167,6 @@ def _vocab_size(keys: _Keys) -> int:
             "'tokenizer.ggml.tokens' that would give the vocabulary size"
         )
     return len(tokens)
-
-
-def _rope_scaling(keys: _Keys, head_dim: int) -> RopeScaling | None:
-    gguf = keys.gguf
-    kind_key = keys.name("rope.scaling.type")
-    kind = gguf.get(kind_key, str)
-    factors = gguf.tensors.get("rope_freqs.weight")
-    if factors is not None:
-        if kind not in (None, "none"):
-            raise gguf.error(
-                f"metadata key {kind_key!r} is {kind!r} and the file also has per-frequency "
-                "factors (tensor 'rope_freqs.weight'): the two together are not supported"
-            )
-        values = _rope_factors(gguf, factors, head_dim)
-        if all(value == 1.0 for value in values):
-            return None
-        return RopeScaling(type="frequency_factors", frequency_factors=values)
-    if kind in (None, "none"):
-        legacy = keys.number("rope.scale_linear", 1.0)  # older files' spelling of linear
-        return None if legacy == 1.0 else RopeScaling(type="linear", factor=legacy)
-    if kind != "linear":
-        raise gguf.error(
-            f"metadata key {kind_key!r} is {kind!r}, which is not supported (supported: none, "
-            "linear; Llama 3.1's scaling is read from the tensor rope_freqs.weight)"
-        )
-    return RopeScaling(type="linear", factor=keys.number("rope.scaling.factor"))
-
-
-def _rope_factors(gguf: GGUFFile, tensor: Any, head_dim: int) -> tuple[float, ...]:
-    """Llama 3.1's RoPE scaling as llama.cpp stores it: frequency i is divided by
-    ``rope_freqs.weight[i]``."""
-    from gguf import GGMLQuantizationType
-    from gguf.quants import dequantize
-
-    name, pairs = "rope_freqs.weight", head_dim // 2
-    if tensor.tensor_type not in (GGMLQuantizationType.F32, GGMLQuantizationType.F16):
-        raise gguf.error(f"has type {tensor.tensor_type.name}; expected F32", tensor=name)
-    if [int(d) for d in tensor.shape] != [pairs]:
-        raise gguf.error(
-            f"has shape {[int(d) for d in tensor.shape]}; expected [{pairs}] (one factor per "
-            f"rotated pair of a {head_dim}-dimensional head)",
-            tensor=name,
-        )
-    values = tuple(float(v) for v in dequantize(tensor.data, tensor.tensor_type))
-    if not all(math.isfinite(v) and v > 0 for v in values):
-        raise gguf.error("holds factors that are not positive and finite", tensor=name)
-    return values
 
 
 def _token_fields(gguf: GGUFFile, vocab_size: int) -> dict[str, Any]:

@@ -4,7 +4,8 @@ names, in Hugging Face orientation and row order.
 Three differences from a Hugging Face checkpoint are undone here, and nowhere else:
 
 - **Names.** ``blk.3.attn_q.weight`` is ``model.layers.3.self_attn.q_proj.weight`` (llama,
-  qwen2) and ``blk.3.attn_qkv.weight`` is ``h.3.attn.c_attn.weight`` (gpt2).
+  qwen2) and ``blk.3.attn_qkv.weight`` is ``h.3.attn.c_attn.weight`` (gpt2): each family's
+  tables (``Architecture.gguf_names`` and ``gguf_block``, :mod:`promptcraft.nn.architectures`).
 - **Row order of Llama's queries and keys.** llama.cpp rotates the pairs (0, 1), (2, 3),
   ... of a head, Hugging Face the pairs (0, d/2), (1, d/2 + 1), ..., so its converter
   interleaves each head's two halves (``LlamaModel.permute`` in convert_hf_to_gguf.py).
@@ -58,39 +59,6 @@ SUPPORTED_TYPES = (
     "Q6_K",
 )
 
-# GGUF name -> Hugging Face name, outside the blocks and inside them ("blk.N." prefix).
-_LLAMA_NAMES = {
-    "token_embd.weight": "model.embed_tokens.weight",
-    "output_norm.weight": "model.norm.weight",
-    "output.weight": "lm_head.weight",
-}
-_LLAMA_BLOCK = {
-    "attn_norm": "input_layernorm",
-    "attn_q": "self_attn.q_proj",
-    "attn_k": "self_attn.k_proj",
-    "attn_v": "self_attn.v_proj",
-    "attn_output": "self_attn.o_proj",
-    "ffn_norm": "post_attention_layernorm",
-    "ffn_gate": "mlp.gate_proj",
-    "ffn_up": "mlp.up_proj",
-    "ffn_down": "mlp.down_proj",
-}
-_GPT2_NAMES = {
-    "token_embd.weight": "wte.weight",
-    "position_embd.weight": "wpe.weight",
-    "output_norm.weight": "ln_f.weight",
-    "output_norm.bias": "ln_f.bias",
-    "output.weight": "lm_head.weight",
-}
-_GPT2_BLOCK = {
-    "attn_norm": "ln_1",
-    "attn_qkv": "attn.c_attn",
-    "attn_output": "attn.c_proj",
-    "ffn_norm": "ln_2",
-    "ffn_up": "mlp.c_fc",
-    "ffn_down": "mlp.c_proj",
-}
-_GPT2_CONV1D = ("attn_qkv", "attn_output", "ffn_up", "ffn_down")
 # Tensors that are settings, not weights (read by gguf_config).
 _SETTINGS_TENSORS = ("rope_freqs.weight",)
 _ROWS_PER_STEP = 1024
@@ -98,7 +66,6 @@ _ROWS_PER_STEP = 1024
 _INT4_BLOCKS = {"Q4_0": (False, 18), "Q4_1": (True, 20)}
 _BLOCK_WEIGHTS = 32
 _GGUF_BLOCK = re.compile(r"blk\.(\d+)\.([a-z_]+)\.(weight|bias)")
-_HF_BLOCK = re.compile(r"(?:model\.layers|h)\.(\d+)\.(.+)\.(weight|bias)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,13 +161,14 @@ class GGUFSource(TensorSource):
         return gguf_key(self.gguf, field)
 
     def stored_name(self, hf_name: str) -> str:
-        top, block = self._names()
-        for gguf_name, name in top.items():
+        design = self.config.architecture
+        for gguf_name, name in design.gguf_names.items():
             if name == hf_name:
                 return gguf_name
-        match = _HF_BLOCK.fullmatch(hf_name)
+        prefix = re.escape(design.hf_block_prefix)
+        match = re.fullmatch(rf"{prefix}\.(\d+)\.(.+)\.(weight|bias)", hf_name)
         if match:
-            for gguf_part, part in block.items():
+            for gguf_part, part in design.gguf_block.items():
                 if part == match[2]:
                     return f"blk.{match[1]}.{gguf_part}.{match[3]}"
         return hf_name
@@ -235,16 +203,12 @@ class GGUFSource(TensorSource):
             return floats[kinds.pop()]
         return self.default_dtype()
 
-    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
-        if self.config.family == "gpt2":
-            return _GPT2_NAMES, _GPT2_BLOCK
-        return _LLAMA_NAMES, _LLAMA_BLOCK
-
     def _hf_tensors(self) -> dict[str, SourceTensor]:
         """Every weight of the file under its Hugging Face name (unknown names are errors)."""
-        arch, family = self.gguf.metadata["general.architecture"], self.config.family
-        top, block = self._names()
+        arch, design = self.gguf.metadata["general.architecture"], self.config.architecture
+        top, block = design.gguf_names, design.gguf_block
         # llama.cpp permutes the rows of Llama's queries and keys (not Qwen2's)
+        interleaved = arch in design.gguf_interleaved_qk
         heads = {"attn_q": self.config.n_heads, "attn_k": self.config.n_kv_heads}
         found: dict[str, SourceTensor] = {}
         for name, entry in self.gguf.tensors.items():
@@ -255,8 +219,7 @@ class GGUFSource(TensorSource):
             if name in top:
                 hf_name = top[name]
             elif match and part in block:
-                prefix = "h" if family == "gpt2" else "model.layers"
-                hf_name = f"{prefix}.{match[1]}.{block[part]}.{match[3]}"
+                hf_name = f"{design.hf_block_prefix}.{match[1]}.{block[part]}.{match[3]}"
             else:
                 raise ModelLoadError(
                     f"{self.path}: unexpected tensor {name!r}: not part of a {arch} model as "
@@ -264,7 +227,7 @@ class GGUFSource(TensorSource):
                     path=str(self.path),
                     tensor=name,
                 )
-            transposed = family == "gpt2" and part in _GPT2_CONV1D and name.endswith(".weight")
+            transposed = part in design.gguf_transposed and name.endswith(".weight")
             stored = tuple(int(d) for d in reversed(entry.shape.tolist()))
             found[hf_name] = GGUFTensor(
                 file=self.path,
@@ -272,7 +235,7 @@ class GGUFSource(TensorSource):
                 shape=stored[::-1] if transposed else stored,
                 kind=entry.tensor_type.name,
                 entry=entry,
-                interleaved_heads=heads.get(part) if arch == "llama" else None,
+                interleaved_heads=heads.get(part) if interleaved else None,
                 transposed=transposed,
             )
         return found

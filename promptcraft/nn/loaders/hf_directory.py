@@ -3,7 +3,8 @@
 The directory holds ``config.json``, ``model.safetensors`` (or shards listed in
 ``model.safetensors.index.json``), optionally ``generation_config.json``,
 ``tokenizer_config.json`` and ``chat_template.jinja``, and a tokenizer. Its tensors already
-carry Hugging Face names; only GPT-2's optional ``transformer.`` prefix is dropped.
+carry Hugging Face names; only a family's optional prefix (GPT-2's ``transformer.``,
+``Architecture.hf_name_prefix``) is dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ...errors import ModelLoadError, TokenizerError
 from ...tokenizers.tokenizer import Tokenizer
 from ..config import ModelConfig
 from .hf_config import config_from_hf, hf_key
-from .hf_layout import strip_gpt2_prefix
 from .json_keys import read_json_file, read_text_file
 from .source import DTYPES, Format, SourceTensor, TensorSource
 
@@ -65,7 +65,7 @@ class HFDirectory(TensorSource):
         self.config_file = directory / "config.json"
         self.config_name = "config.json"
         self.config = read_config(directory)
-        self.tensors = _index_tensors(directory)
+        self.tensors = _index_tensors(directory, self.config.architecture.hf_name_prefix)
 
     def key(self, field: str) -> str:
         return hf_key(self.config, field)
@@ -80,11 +80,8 @@ class HFDirectory(TensorSource):
                 " (config.json sets tie_word_embeddings to false; set it to true if the model "
                 "reuses its embedding matrix as the output layer)"
             )
-        if self.config.family == "llama" and hf_name.endswith(".bias"):
-            flag = "mlp_bias" if ".mlp." in hf_name else "attention_bias"
-            value = "false" if present else "true"
-            return f" (config.json has {flag} = {value}, or implies it for this architecture)"
-        return super().tensor_hint(hf_name, present=present)
+        hint = self.config.architecture.hf_tensor_hint(hf_name, present)
+        return hint if hint is not None else super().tensor_hint(hf_name, present=present)
 
     def load_tokenizer(self) -> Tokenizer:
         from ...tokenizers.files import load_tokenizer_dir
@@ -132,8 +129,9 @@ def read_config(directory: Path) -> ModelConfig:
     )
 
 
-def _index_tensors(directory: Path) -> dict[str, SourceTensor]:
-    """Name -> where it is stored, for every tensor of every weights file (headers only)."""
+def _index_tensors(directory: Path, prefix: str) -> dict[str, SourceTensor]:
+    """Name (``prefix`` dropped, where a name has it) -> where it is stored, for every
+    tensor of every weights file (headers only)."""
     single, index = directory / WEIGHTS_FILE, directory / INDEX_FILE
     if index.is_file():
         weight_map = read_json_file(index).get("weight_map")
@@ -157,7 +155,7 @@ def _index_tensors(directory: Path) -> dict[str, SourceTensor]:
                 for name in handle.keys():  # noqa: SIM118 - safe_open is not a dict
                     piece = handle.get_slice(name)
                     shape, dtype = tuple(piece.get_shape()), str(piece.get_dtype())
-                    found[strip_gpt2_prefix(name)] = SafetensorsTensor(file, name, shape, dtype)
+                    found[name.removeprefix(prefix)] = SafetensorsTensor(file, name, shape, dtype)
         except (SafetensorError, OSError) as exc:
             raise ModelLoadError(
                 f"{file} is not a readable safetensors file (truncated or corrupt?): {exc}",
@@ -165,7 +163,7 @@ def _index_tensors(directory: Path) -> dict[str, SourceTensor]:
             ) from None
     if weight_map is not None:
         for name, file_name in weight_map.items():
-            if strip_gpt2_prefix(name) not in found:
+            if name.removeprefix(prefix) not in found:
                 raise ModelLoadError(
                     f"{index} lists tensor {name!r} in {file_name}, which does not hold it",
                     path=str(index),

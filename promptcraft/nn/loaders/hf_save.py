@@ -24,8 +24,9 @@ def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str
     """Write ``model`` and ``tokenizer`` as a Hugging Face directory that both
     :func:`load_model` and ``transformers.AutoModelForCausalLM`` / ``AutoTokenizer`` read.
 
-    Llama-family models are written as LlamaForCausalLM, GPT-2 as GPT2LMHeadModel, the
-    tokenizer as ``tokenizer.json`` (for transformers) and ``tokenizer.tiktoken`` (ours).
+    Each family is written as its architecture says (Llama-family models as
+    LlamaForCausalLM, GPT-2 as GPT2LMHeadModel), the tokenizer as ``tokenizer.json`` (for
+    transformers) and ``tokenizer.tiktoken`` (ours).
     """
     from ...tokenizers.writers import save_hf_tokenizer, save_tiktoken
 
@@ -40,7 +41,7 @@ def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str
 
     params = dict(model.named_parameters())
     tensors: dict[str, torch.Tensor] = {}
-    prefix = "transformer." if config.family == "gpt2" else ""
+    prefix = config.architecture.hf_name_prefix
     for piece in hf_layout(config, for_saving=True):
         for name, tensor in split_to_hf(piece, params.get(piece.name)).items():
             hf_name = name if name == "lm_head.weight" else prefix + name

@@ -7,10 +7,11 @@ import os
 
 import torch
 
-from ...errors import ModelLoadError
+from ...errors import DeviceError, ModelLoadError
 from ...tokenizers.tokenizer import Tokenizer
 from ...utils.threads import apply_threads, resolve_threads
 from ..catalog import resolve_local_model
+from ..device import resolve_device
 from ..model import Decoder
 from ..precision import parse_quantization
 from . import gguf_file, hf_directory
@@ -27,7 +28,11 @@ ModelPath = str | os.PathLike[str] | None
 
 
 def load_model(
-    path: ModelPath = None, *, dtype: str | torch.dtype | None = None, threads: int | None = None
+    path: ModelPath = None,
+    *,
+    dtype: str | torch.dtype | None = None,
+    threads: int | None = None,
+    device: str | torch.device | None = None,
 ) -> tuple[Decoder, Tokenizer]:
     """Load a decoder and its tokenizer.
 
@@ -41,26 +46,55 @@ def load_model(
     eval mode. Raises :class:`ModelLoadError` naming the file (and tensor or
     setting) at fault. ``threads``: the CPU threads torch computes with in this process
     from now on (:mod:`promptcraft.utils.threads`: torch's own setting is process-wide; a
-    backend sets its own at each call); None leaves torch's setting as it is.
+    backend sets its own at each call); None leaves torch's setting as it is. ``device``:
+    where the model computes (:mod:`promptcraft.nn.device`): ``"cpu"`` (None) or
+    ``"cuda"``/``"cuda:N"`` where torch has it, else
+    :class:`~promptcraft.errors.DeviceError` naming the device, before anything is read.
     """
+    target = _target_device(device, dtype)
     if threads is not None:
         apply_threads(resolve_threads(threads))
     source = open_source(path)
     layout = checked_layout(source)
     tokenizer = _checked_tokenizer(source)  # before the weights: a bad one fails fast
-    return _build(source, layout, dtype), tokenizer
+    return _build(source, layout, dtype, target), tokenizer
 
 
-def load_decoder(path: ModelPath = None, *, dtype: str | torch.dtype | None = None) -> Decoder:
+def load_decoder(
+    path: ModelPath = None,
+    *,
+    dtype: str | torch.dtype | None = None,
+    device: str | torch.device | None = None,
+) -> Decoder:
     """:func:`load_model` without the tokenizer: the weights alone."""
+    target = _target_device(device, dtype)
     source = open_source(path)
-    return _build(source, checked_layout(source), dtype)
+    return _build(source, checked_layout(source), dtype, target)
 
 
-def _build(source: TensorSource, layout: list[Piece], dtype: str | torch.dtype | None) -> Decoder:
+def _target_device(
+    device: str | torch.device | None, dtype: str | torch.dtype | None
+) -> torch.device:
+    target = resolve_device(device)
+    if target.type != "cpu" and parse_quantization(dtype) is not None:
+        raise DeviceError(
+            f"dtype {dtype!r} computes on the CPU only (torch's quantised kernels are CPU "
+            f"kernels), not on device {str(device)!r}: load the model in float32, bfloat16 or "
+            "float16 there, or on the CPU",
+            device=str(device),
+        )
+    return target
+
+
+def _build(
+    source: TensorSource,
+    layout: list[Piece],
+    dtype: str | torch.dtype | None,
+    device: torch.device,
+) -> Decoder:
     quantization = parse_quantization(dtype)
     torch_dtype = resolve_dtype(None if quantization else dtype, source)
-    return build_decoder(source, layout, torch_dtype, quantization)
+    return build_decoder(source, layout, torch_dtype, quantization, device=device)
 
 
 def open_source(path: ModelPath = None) -> TensorSource:
