@@ -42,6 +42,7 @@ from .errors import (
     ConstraintError as ConstraintError,
     ContextLengthError as ContextLengthError,
     ContextWindowExceededError as ContextWindowExceededError,
+    DeviceError as DeviceError,
     DatasetError as DatasetError,
     EvaluationError as EvaluationError,
     InputValidationError as InputValidationError,
