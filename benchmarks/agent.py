@@ -230,8 +230,8 @@ def run_problems(
 def run_curriculum(
     backend: LocalBackend, n: int, seed: int, wording: str, constrain: bool
 ) -> Tally:
-    from promptcraft.curriculum.evaluation import check_answer, eval_suites
-    from promptcraft.curriculum.tool_runtime import TOOL_SPECS
+    from recipes.pc_tiny.evaluation import check_answer, eval_suites
+    from recipes.pc_tiny.tool_runtime import TOOL_SPECS
 
     suites = eval_suites(
         n=n,

@@ -16,6 +16,9 @@ through imports (a strongly connected component of more than one package).
     python benchmarks/architecture.py                  # this checkout
     python benchmarks/architecture.py --tree /tmp/old  # another checkout (e.g. a git worktree)
     python benchmarks/architecture.py --before REV     # and a side-by-side with git revision REV
+    python benchmarks/architecture.py --check          # exit 1 on any upward import or cycle
+
+``--check`` is what ``tests/test_layers.py`` runs, so the suite keeps the layers as they are.
 """
 
 from __future__ import annotations
@@ -135,9 +138,7 @@ def cycles(edges: set[tuple[str, str]]) -> list[list[str]]:
 
 def measure(tree: Path) -> dict[str, object]:
     found = imports(tree)
-    upward = sorted(
-        {(a, b, f) for a, b, f in found if RANKS.get(b, 0) >= RANKS.get(a, 0) and a != b}
-    )
+    upward = sorted({(a, b, f) for a, b, f in found if RANKS[b] >= RANKS[a]})
     edges = {(a, b) for a, b, _ in found}
     root = tree / "promptcraft"
     top_modules = sorted(p.name for p in root.glob("*.py"))
@@ -199,7 +200,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", type=Path, default=REPO, help="the checkout to measure")
     parser.add_argument("--before", help="a git revision to measure side by side")
+    parser.add_argument(
+        "--check", action="store_true", help="only list upward imports and cycles; exit 1 if any"
+    )
     args = parser.parse_args()
+    if args.check:
+        found = imports(args.tree)
+        upward = sorted({(a, b, f) for a, b, f in found if RANKS[b] >= RANKS[a]})
+        loops = cycles({(a, b) for a, b, _ in found})
+        for a, b, f in upward:
+            print(f"upward: {a} -> {b} in {f}")
+        for loop in loops:
+            print(f"cycle: {' <-> '.join(loop)}")
+        raise SystemExit(1 if upward or loops else 0)
     text = report(f"this checkout ({args.tree})", measure(args.tree))
     if args.before:
         with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@ Three workloads, each in a fresh process state for the engine's default search p
 
 - 1000 ``FewShotPrompt`` objects with the same layout and different examples;
 - 100 ``load_prompt`` calls on the bundled ``sentiment.prompt``;
-- ``promptcraft.curriculum.eval_suites(n=N)`` (every family, kind, shot count and wording).
+- ``recipes.pc_tiny.eval_suites(n=N)`` (every family, kind, shot count and wording).
 
 It prints seconds and compiles for each, and the cache's hits and misses when the engine has
 one, so the same script measures a checkout without the cache too::
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from promptcraft.prompts import FewShotPrompt, load_prompt
 from promptcraft.prompts.environment import get_environment
@@ -51,7 +53,8 @@ def main() -> None:
     parser.add_argument("--suites-n", type=int, default=5)
     args = parser.parse_args()
 
-    from promptcraft.curriculum import eval_suites
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # recipes/ is not installed
+    from recipes.pc_tiny import eval_suites
 
     print(f"{platform.machine()}, Python {platform.python_version()}, one process")
     print("| workload | seconds | compiles | cache after |")

@@ -23,11 +23,11 @@ from machine import parse_probe_args
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from promptcraft.curriculum.generate import generate_samples  # noqa: E402
-from promptcraft.curriculum.sample import Sample  # noqa: E402
 from promptcraft.nn.loaders import load_model  # noqa: E402
 from promptcraft.nn.model import Decoder  # noqa: E402
 from promptcraft.tokenizers.tokenizer import Tokenizer  # noqa: E402
+from recipes.pc_tiny.generate import generate_samples  # noqa: E402
+from recipes.pc_tiny.sample import Sample  # noqa: E402
 
 FAMILIES = ("copy_list", "reverse_list")
 SEED = 424242  # not the training stream's seed (0): held-out instances

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
-from promptcraft.curriculum import SPECIAL_TOKENS, corpus_text, generate_samples
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # recipes/ is not installed
+
+from recipes.pc_tiny import SPECIAL_TOKENS, corpus_text, generate_samples
 
 
 def main() -> None:

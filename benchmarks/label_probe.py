@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import promptcraft as pc  # noqa: E402
-from promptcraft.curriculum.evaluation import EvalItem, eval_suites  # noqa: E402
+from recipes.pc_tiny.evaluation import EvalItem, eval_suites  # noqa: E402
 
 FAMILIES = ("caesar", "icl_labels", "icl_transform", "extract_field", "arithmetic")
 LABEL_PAIRS: dict[str, tuple[str, str]] = {

@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 import promptcraft as pc  # noqa: E402
 from promptcraft.backends import LocalBackend  # noqa: E402
-from promptcraft.curriculum.words import CITIES, NAMES  # noqa: E402
 from promptcraft.structured import compile_constraint, json_schema  # noqa: E402
 from promptcraft.tokenizers.files import load_tokenizer_dir  # noqa: E402
 from promptcraft.tokenizers.tokenizer import Tokenizer, get_tokenizer  # noqa: E402
+from recipes.pc_tiny.words import CITIES, NAMES  # noqa: E402
 
 MAX_TOKENS = 48
 INSTRUCTION = "Express this data as a JSON object."  # a held-out wording of the curriculum

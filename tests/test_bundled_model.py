@@ -8,10 +8,10 @@ import pytest
 import torch
 
 import promptcraft as pc
-from promptcraft.curriculum.evaluate import score_suite
-from promptcraft.curriculum.evaluation import eval_suites
-from promptcraft.curriculum.model_card import load_facts, render_model_card
 from promptcraft.nn.catalog import resolve_model
+from recipes.pc_tiny.evaluate import score_suite
+from recipes.pc_tiny.evaluation import eval_suites
+from recipes.pc_tiny.model_card import load_facts, render_model_card
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -49,7 +49,7 @@ def test_transformers_greedy_matches_local_backend_for_32_tokens(backend) -> Non
 def test_model_card_is_rendered_from_the_shipped_measurements() -> None:
     card = (MODEL_DIR / "MODEL_CARD.md").read_text()
     assert card == render_model_card(load_facts(MODEL_DIR)), (
-        "MODEL_CARD.md is stale: run `python -m promptcraft.curriculum.model_card models/pc-tiny`"
+        "MODEL_CARD.md is stale: run `python -m recipes.pc_tiny.model_card models/pc-tiny`"
     )
 
 
@@ -95,7 +95,7 @@ def test_wording_split_adds_up_to_the_held_out_wordings_target(report) -> None:
 
 
 def test_words_reported_unseen_are_absent_from_the_training_text() -> None:
-    from promptcraft.curriculum.wording_coverage import training_vocabulary, unseen_words
+    from recipes.pc_tiny.wording_coverage import training_vocabulary, unseen_words
 
     # Fewer samples than the report read: whatever it found unseen must be unseen here too.
     vocabulary = training_vocabulary(5000)

@@ -176,7 +176,7 @@ def test_demo_on_the_default_model_answers_every_kind_right() -> None:
 
 
 @pytest.mark.slow
-def test_demo_on_pc_tiny_answers_its_curriculum_and_runs_the_tool_protocol() -> None:
+def test_demo_on_pc_tiny_answers_its_curriculum_and_runs_an_agent_on_it() -> None:
     result = run_cli("demo", "--model", "pc-tiny")
     assert result.returncode == 0, result.stderr
     assert _demo_answers(result.stdout) == ["boat tree lamp", "d g f", "star moon sun", "ship", "4"]

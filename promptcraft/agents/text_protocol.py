@@ -52,8 +52,10 @@ __all__ = [
     "WrittenProtocol",
     "action_constraint",
     "action_line",
+    "action_of",
     "action_pattern",
     "read_turn",
+    "turn_lines",
 ]
 
 TOOL_PROTOCOL_TEMPLATE = "tool_protocol"
@@ -210,7 +212,7 @@ def tool_spec(tool: Tool, *, show_choices: bool = False) -> dict[str, Any]:
     return spec
 
 
-def _turn_lines(text: str) -> tuple[str | None, str]:
+def turn_lines(text: str) -> tuple[str | None, str]:
     """(the thought, or None; the first line after it), from the text before the stop."""
     lines = [line.strip() for line in text.split(OBSERVATION_STOP, 1)[0].strip().split("\n")]
     lines = [line for line in lines if line]
@@ -224,7 +226,7 @@ def _turn_lines(text: str) -> tuple[str | None, str]:
 def read_turn(text: str, call_id: str) -> Turn:
     """A turn of the text protocol: an optional thought line, then an action, an answer,
     or neither (malformed)."""
-    thought, line = _turn_lines(text)
+    thought, line = turn_lines(text)
     if line.startswith(ANSWER_PREFIX):
         return Turn(final=line[len(ANSWER_PREFIX) :].strip(), thought=thought)
     if not line.startswith(ACTION_PREFIX):
@@ -248,7 +250,7 @@ def read_turn(text: str, call_id: str) -> Turn:
 
 def action_of(text: str) -> dict[str, Any] | str:
     """What a step shows as its action: the parsed call, or the model's raw line."""
-    _, line = _turn_lines(text)
+    _, line = turn_lines(text)
     body = line[len(ACTION_PREFIX) :].strip() if line.startswith(ACTION_PREFIX) else line
     try:
         value = json.loads(body)

@@ -3,7 +3,7 @@
 On the default model, SmolLM2-135M-Instruct, the prompts are ordinary tasks (spelling,
 capitals, translation) in the layouts a base or instruct model completes best. On our
 curriculum model (``--model pc-tiny``) they are the task families and wordings it was
-trained on, followed by a tool-protocol exchange with a real calculator."""
+trained on, followed by ``pc.Agent`` calling a real calculator in the tool protocol it learned."""
 
 from __future__ import annotations
 
@@ -123,12 +123,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Render one prompt of each kind (prefix, few-shot, hybrid, reverse, chat) and answer "
             "it with a local model, offline: SmolLM2-135M-Instruct by default. With --model "
-            "pc-tiny, our curriculum model answers the tasks it was trained on, then runs a "
-            "tool-protocol exchange with a calculator."
+            "pc-tiny, our curriculum model answers the tasks it was trained on, then an agent "
+            "(pc.Agent) on it calls a calculator."
         ),
         epilog=(
             "examples:\n  promptcraft demo                  SmolLM2-135M-Instruct, the default"
-            "\n  promptcraft demo --model pc-tiny  our curriculum model and its tool protocol"
+            "\n  promptcraft demo --model pc-tiny  our curriculum model, and an agent on it"
             "\n  promptcraft demo --render-only    the prompts only, no model"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -197,33 +197,20 @@ def _answer(call: Any) -> None:
 
 
 def _tool_exchange(backend: Any) -> None:
-    from ..curriculum.tool_protocol import run_tool_episode
-    from ..prompts import PromptLibrary
+    from ..agents import Agent, AgentResult, calculator
 
-    _rule("tool protocol: the model calls a calculator, reads each result, then answers")
-    template = PromptLibrary().get("tool_protocol")
-    inputs = {
-        "question": "A box holds 14 apples. Mia buys 3 boxes and gives away 9 apples. How many "
-        "apples does Mia have left?",
-        "tools": [
-            {
-                "name": "calculator",
-                "description": "evaluate an arithmetic expression",
-                "args": {"expression": "string"},
-            },
-        ],
-    }
-
-    def generate(prompt: str) -> str:
-        return str(backend.generate(prompt, **template.defaults).text)
-
-    episode = run_tool_episode(generate, template, inputs, table={})
-    print(template.render(**inputs), end="")
-    for step in episode.steps:
-        action = step["action"]
-        shown = action if isinstance(action, str) else json.dumps(action)
-        print(f"Action: {shown}\nObservation: {step['observation']}   <- the real tool")
-    print(f"Answer: {episode.answer}")
+    _rule("agent: the model calls a calculator, reads each result, then answers")
+    question = (
+        "A box holds 14 apples. Mia buys 3 boxes and gives away 9 apples. How many apples "
+        "does Mia have left?"
+    )
+    print(f"pc.Agent(backend, tools=[pc.calculator]).run({question!r})")
+    result: AgentResult[str] = Agent(backend, tools=[calculator]).run(question)
+    for step in result.steps:
+        for call, outcome in zip(step.tool_calls, step.tool_results, strict=True):
+            shown = json.dumps({"tool": call.name, "args": call.arguments})
+            print(f"Action: {shown}\nObservation: {outcome.content}   <- the real tool")
+    print(f"Answer: {result.output}")
 
 
 def _rule(title: str) -> None:

@@ -27,6 +27,13 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import TuningConfigError
+from ..nn.adapters import (
+    AdapterInfo,
+    adapter_path,
+    base_model_config,
+    model_fingerprint,
+    save_adapter,
+)
 from ..nn.catalog import resolve_local_model
 from ..nn.generate import Generator
 from ..nn.loaders import load_model
@@ -34,7 +41,6 @@ from ..nn.model import Decoder
 from ..nn.quantized import is_quantized
 from ..tokenizers.tokenizer import Tokenizer
 from ..utils.suggestions import did_you_mean
-from .adapter import AdapterInfo, adapter_path, architecture, model_fingerprint, save_adapter
 from .data import (
     TemplateRef,
     TuningData,
@@ -198,7 +204,7 @@ def run_tuning(
         method=method,
         base_model=base_name,
         base_model_hash=fingerprint,
-        base_model_config=architecture(decoder),
+        base_model_config=base_model_config(decoder),
         template=prompt_template.name,
         template_path=None
         if prompt_template.source_path is None

@@ -29,6 +29,7 @@ from ..nn.generate import Generator
 from ..nn.model import Decoder
 from .encode import EncodedExample, collate
 from .methods import TunedPart
+from .step import optimizer_step, warmup_cosine, weighted_lm_loss
 
 __all__ = ["TrainLog", "TrainOutcome", "TuningConfig", "exact_match", "train_part"]
 
@@ -66,6 +67,8 @@ class TuningConfig(BaseModel):
 
 # Adam's step is about lr per coordinate: a virtual embedding (about 0.14 per coordinate in a
 # small model) moves in a few steps at 3e-2, where a weight matrix needs 1e-4 to stay sane.
+# The cosine ends at a tenth of the peak learning rate.
+LR_FLOOR = 0.1
 DEFAULT_LR: dict[str, float] = {
     "prompt": 3e-2,
     "prefix": 1e-3,
@@ -115,6 +118,7 @@ def train_part(
     params = part.parameters()
     lr = config.lr or DEFAULT_LR[part.method]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=config.weight_decay)
+    optimizer.zero_grad(set_to_none=True)  # nothing earlier leaks into step 1
     per_epoch = math.ceil(len(train) / config.batch_size)
     total = per_epoch * config.max_epochs
     if config.max_steps is not None:
@@ -159,15 +163,12 @@ def train_part(
                 used = time.process_time() - cpu_start
                 progress = max(progress, used / config.max_cpu_seconds)
             for group in optimizer.param_groups:
-                group["lr"] = _learning_rate(step, progress, lr, warmup)
-            loss = _loss(part.logits(model, inputs), targets, weights)
+                group["lr"] = warmup_cosine(step, progress, lr, warmup, LR_FLOOR)
+            loss = weighted_lm_loss(part.logits(model, inputs), targets, weights)
             loss_value = float(loss.detach())
             if not math.isfinite(loss_value):
                 raise diverged("training loss", loss_value)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
+            optimizer_step(loss, params, optimizer, config.grad_clip)
             step += 1
             n_tokens = inputs.numel() + inputs.shape[0] * part.prefix_len
             tokens += n_tokens
@@ -236,18 +237,6 @@ def train_part(
         interrupted=interrupted,
         log=log,
     )
-
-
-def _learning_rate(step: int, progress: float, peak: float, warmup: int) -> float:
-    """Linear warmup over ``warmup`` steps, then a cosine from ``peak`` to a tenth of it."""
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
-
-
-def _loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    per_token = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="none")
-    return (per_token * weights.flatten()).sum() / weights.sum()
 
 
 def _val_loss(

@@ -9,7 +9,7 @@ import sys
 def test_agents_and_testing_backends_do_not_import_torch() -> None:
     code = (
         "import sys, promptcraft.agents, promptcraft.backends.testing; "
-        "print('torch' in sys.modules, 'promptcraft.curriculum' in sys.modules)"
+        "print('torch' in sys.modules, 'recipes.pc_tiny' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

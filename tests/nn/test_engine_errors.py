@@ -4,10 +4,8 @@ translates the others."""
 
 from __future__ import annotations
 
-import ast
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -24,13 +22,6 @@ from promptcraft.errors import (
 from promptcraft.nn import Decoder, GenerationParams, Generator
 from promptcraft.nn.continuous_batching import BatchEngine, Delivery
 from promptcraft.tokenizers.tokenizer import Tokenizer
-
-PACKAGE = Path(__file__).resolve().parents[2] / "promptcraft"
-# Packages above each layer's (the layering rule of issue 22).
-ABOVE = {
-    "nn": {"structured", "backends", "agents", "evaluation", "tuning", "server", "cli"},
-    "backends": {"agents", "evaluation", "tuning", "server", "cli"},
-}
 
 
 def test_the_generator_raises_engine_errors_that_are_the_backends_refusals(
@@ -92,32 +83,3 @@ def test_a_backend_call_turns_any_other_engine_error_into_a_backend_error(
     with pytest.raises(BackendError, match="the engine broke") as info:
         backend.generate("hi", max_tokens=1)
     assert isinstance(info.value.__cause__, EngineError)
-
-
-def _imported_packages(path: Path) -> set[str]:
-    """The promptcraft packages ``path`` imports from (lazily or not, TYPE_CHECKING too)."""
-    module = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = list(module[: len(module) - node.level])
-                target = [*base, *(node.module or "").split(".")]
-            else:
-                target = (node.module or "").split(".")
-        elif isinstance(node, ast.Import):
-            target = node.names[0].name.split(".")
-        else:
-            continue
-        if target[0] == "promptcraft" and len(target) > 1:
-            found.add(target[1])
-    return found
-
-
-@pytest.mark.parametrize("layer", sorted(ABOVE))
-def test_no_module_imports_a_higher_layer(layer: str) -> None:
-    offenders = {
-        str(path.relative_to(PACKAGE)): sorted(_imported_packages(path) & ABOVE[layer])
-        for path in sorted((PACKAGE / layer).rglob("*.py"))
-    }
-    assert {name: found for name, found in offenders.items() if found} == {}

@@ -17,10 +17,10 @@ from support.tuning import quick_tune
 from promptcraft.backends.local import LocalBackend
 from promptcraft.errors import AdapterError
 from promptcraft.nn import Decoder
+from promptcraft.nn.adapters import save_adapter
 from promptcraft.prompts.kinds import PrefixPrompt
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.tuning import load_adapter
-from promptcraft.tuning.adapter import save_adapter
 
 
 def _relabel(path: Path, target: Path, **fields: Any) -> Path:
