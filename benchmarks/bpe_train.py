@@ -14,12 +14,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import sys
 import sysconfig
 import time
 from pathlib import Path
 
-from promptcraft.tokenizers.bpe_training import count_chunks, learn_merges, train_bpe
 from promptcraft.tokenizers.tokenizer import CL100K_PATTERN
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # recipes/ is not installed
+from recipes.pc_tiny.bpe_training import count_chunks, learn_merges, train_bpe
 
 
 def stdlib_corpus(megabytes: float) -> list[str]:

@@ -48,7 +48,7 @@ def main() -> None:
         print(f"  {kind:9s} {share:5.1%}  {sum(sizes) / len(sizes):5.0f} avg  {max(sizes):5d} max")
 
     if args.bpe:
-        from promptcraft.tokenizers.bpe_training import train_bpe
+        from recipes.pc_tiny.bpe_training import train_bpe
 
         start = time.perf_counter()
         text = corpus_text(min(args.n, 20_000), 0)

@@ -162,9 +162,13 @@ class Agent(Generic[OutputT]):
 
     def run(self, task: str) -> AgentResult[OutputT]:
         """Run to the end: the output, every step, and the usage."""
-        for event in self.stream(task):
-            if isinstance(event, FinalOutput):
-                return event.result
+        events = self._events(task)
+        try:
+            for event in events:
+                if isinstance(event, FinalOutput):
+                    return event.result
+        finally:
+            events.close(wait=True)  # nothing of the run outlives it
         raise AssertionError("the agent's event stream ended without a final output")
 
     async def arun(self, task: str) -> AgentResult[OutputT]:
@@ -179,6 +183,9 @@ class Agent(Generic[OutputT]):
         RetryPrompt, and a last FinalOutput. The loop runs in a thread of its own, so this
         works inside a running event loop (a notebook) too. It runs no further than the
         events asked for: stop iterating (or ``close()`` the iterator) and the run stops."""
+        return self._events(task)
+
+    def _events(self, task: str) -> SyncEvents[AgentEvent]:
         return SyncEvents(self.astream(task), name="promptcraft-agent")
 
     def astream(self, task: str) -> AsyncGenerator[AgentEvent, None]:

@@ -38,10 +38,13 @@ class SyncEvents(Iterator[T], Generic[T]):
         self._demand.release()
         return next(self._events)
 
-    def close(self) -> None:
-        """End the run after the event being computed, if any."""
+    def close(self, *, wait: bool = False) -> None:
+        """End the run after the event being computed, if any; with ``wait``, return only
+        once its thread has ended (its event loop and executor shut down)."""
         self._events.close()
         self._demand.release()  # wakes the producer, which sees it was cancelled
+        if wait:
+            self._events.join()
 
     def __del__(self) -> None:
         self.close()

@@ -38,6 +38,7 @@ class BackgroundIterator(Generic[T]):
         self._cancelled = threading.Event()
         self._started = False
         self._finished = False
+        self._thread: threading.Thread | None = None
 
     def __iter__(self) -> BackgroundIterator[T]:
         return self
@@ -49,12 +50,13 @@ class BackgroundIterator(Generic[T]):
             self._started = True
             # The thread gets the queue and the event, not self: dropping the iterator
             # must be able to run __del__ and cancel the producer.
-            threading.Thread(
+            self._thread = threading.Thread(
                 target=_pump,
                 args=(self._produce, self._queue, self._cancelled),
                 name=self._name,
                 daemon=True,
-            ).start()
+            )
+            self._thread.start()
         kind, value = self._queue.get()
         if kind == _ITEM:
             return value
@@ -68,6 +70,13 @@ class BackgroundIterator(Generic[T]):
         Thread-safe: another thread may be waiting in ``next()`` meanwhile."""
         self._cancelled.set()
         self._finished = True
+
+    def join(self) -> None:
+        """Wait until the producer's thread has ended (call :meth:`close` first). A program
+        about to exit must: a daemon thread still inside torch when the interpreter ends
+        aborts the process."""
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
 
     def __del__(self) -> None:
         self._cancelled.set()

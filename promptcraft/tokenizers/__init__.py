@@ -7,7 +7,6 @@
 - :mod:`.hf_convert`: the exact conversion between Hugging Face BPE and tiktoken ranks;
 - :mod:`.missing_bytes`: encoding text holding bytes a vocabulary has no token for;
 - :mod:`.writers`: saving a tokenizer in both layouts;
-- :mod:`.bpe_training`: training a new vocabulary.
 
 Never imports torch: template rendering counts tokens with it.
 """

@@ -1,6 +1,5 @@
 """The public names of this package, listed once: its ``__init__`` loads them lazily from here."""
 
-from .bpe_training import train_bpe as train_bpe
 from .files import (
     load_hf_tokenizer_json as load_hf_tokenizer_json,
     load_tiktoken_file as load_tiktoken_file,

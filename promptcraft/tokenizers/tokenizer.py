@@ -2,8 +2,8 @@
 
 Every tokenizer promptcraft uses is a byte-level BPE held as tiktoken *mergeable ranks*
 (token bytes -> rank, where the rank is also the token id). Loaders for other file
-layouts live in :mod:`promptcraft.tokenizers.files`, the trainer in
-:mod:`promptcraft.tokenizers.bpe_training`.
+layouts live in :mod:`promptcraft.tokenizers.files` (pc-tiny's vocabulary was trained by
+``recipes/pc_tiny/bpe_training.py``, outside the package).
 
 Never imports torch: template rendering counts tokens with it.
 """

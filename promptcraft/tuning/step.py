@@ -11,21 +11,27 @@ from collections.abc import Iterable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["optimizer_step", "warmup_cosine", "weighted_lm_loss"]
+__all__ = ["optimizer_step", "token_losses", "warmup_cosine", "weighted_lm_loss"]
+
+
+def token_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy of every position, ``[batch, n]``, in float32 (a bfloat16
+    forward pass still gets a float32 loss).
+
+    ``logits [batch, n, vocab]`` at position t predict ``targets [batch, n]`` at t.
+    """
+    return F.cross_entropy(
+        logits.float().flatten(0, 1), targets.flatten(), reduction="none"
+    ).view_as(targets)
 
 
 def weighted_lm_loss(
     logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor
 ) -> torch.Tensor:
-    """Next-token cross-entropy averaged with per-token ``weights`` (0 = not trained, so a
-    prompt's tokens cost nothing and only the output is learned).
-
-    ``logits [batch, n, vocab]`` at position t predict ``targets [batch, n]`` at t.
-    """
-    per_token = F.cross_entropy(
-        logits.float().flatten(0, 1), targets.flatten(), reduction="none"
-    ).view_as(weights)
-    return (per_token * weights).sum() / weights.sum().clamp_min(1e-8)
+    """:func:`token_losses` averaged with per-token ``weights`` (0 = not trained, so a
+    prompt's tokens cost nothing and only the output is learned). All-zero weights give 0,
+    not NaN."""
+    return (token_losses(logits, targets) * weights).sum() / weights.sum().clamp_min(1e-8)
 
 
 def warmup_cosine(step: int, progress: float, peak: float, warmup: int, floor: float) -> float:

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
@@ -29,7 +28,7 @@ from ..nn.generate import Generator
 from ..nn.model import Decoder
 from .encode import EncodedExample, collate
 from .methods import TunedPart
-from .step import optimizer_step, warmup_cosine, weighted_lm_loss
+from .step import optimizer_step, token_losses, warmup_cosine, weighted_lm_loss
 
 __all__ = ["TrainLog", "TrainOutcome", "TuningConfig", "exact_match", "train_part"]
 
@@ -246,11 +245,9 @@ def _val_loss(
     with torch.no_grad():
         for i in range(0, len(val), batch_size):
             inputs, targets, weights = collate(val[i : i + batch_size], pad, model.device)
-            logits = part.logits(model, inputs)
-            per_token = F.cross_entropy(
-                logits.flatten(0, 1).float(), targets.flatten(), reduction="none"
-            )
-            total += float((per_token * weights.flatten()).sum())
+            # Summed over every batch, then divided once: the mean over all weighted tokens.
+            losses = token_losses(part.logits(model, inputs), targets)
+            total += float((losses * weights).sum())
             weight += float(weights.sum())
     return total / weight
 

@@ -1,6 +1,7 @@
-"""``python -m recipes.pc_tiny``: train pc-tiny (the same as ``python -m recipes.pc_tiny.recipe``;
-see :mod:`.recipe` for the stages and ``--help`` for the options)."""
+"""``python -m recipes.pc_tiny``: train pc-tiny (``--help`` explains the stages and options;
+:mod:`.recipe` holds them, and ``python -m recipes.pc_tiny.recipe`` is the same command)."""
 
 from .recipe import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -160,7 +160,7 @@ def _architecture(facts: CardFacts) -> list[str]:
         f"{log['recipe']['row_len'] - 1} tokens, so longer prompts are outside what it saw "
         f"(shape default context {shape['context']}) |",
         f"| vocabulary | {c['vocab_size']}: a byte-level BPE learned by "
-        "`promptcraft.tokenizers.bpe_training` on curriculum text "
+        "`recipes.pc_tiny.bpe_training` on curriculum text "
         f"({log['recipe']['tokenizer_samples']:,} samples), digits split one per token, plus "
         "the special tokens `<|endoftext|>`, `<|system|>`, `<|user|>`, `<|assistant|>`, "
         "`<|tool|>` and `<|end|>` |",

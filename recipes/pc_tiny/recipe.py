@@ -478,25 +478,63 @@ def plot_loss_curve(
     plt.close(fig)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+_DESCRIPTION = """\
+Train pc-tiny, the bundled model (models/pc-tiny), from nothing, and write it to --out.
+
+Stages: generate the curriculum's train split; learn a 2048-token BPE on its text; tokenize
+and pack the samples into 257-token rows; pretrain a Llama-style decoder for --minutes (the
+first stage); then the finishing stage (fresh samples of a shifted mixture, a fresh optimizer)
+for --finish-minutes; score greedy exact match on held-out samples. --out receives a Hugging
+Face model directory plus training_log.json and loss_curve.png; --work-dir keeps the
+tokenizer, the packed data and the checkpoints, so --resume continues the same run.
+
+The data, the tokenizer, the initialisation and the batch order follow --seed and reproduce
+exactly; a wall-clock budget does not (a busier machine trains fewer steps), a step budget
+(--minutes 0 --steps N) does, to the bit. Run it from the repository root: recipes/ is not
+part of the promptcraft wheel. The loss-curve plot needs the train extra
+(pip install -e ".[train]")."""
+
+_EPILOG = """\
+examples:
+  python -m recipes.pc_tiny --out models/pc-tiny --minutes 48 --finish-minutes 10 --seed 0 \\
+        --threads 2
+      the shipped pc-tiny, as models/pc-tiny/MODEL_CARD.md reproduces it (the defaults)
+  python -m recipes.pc_tiny --out models/pc-tiny --resume
+      continue an interrupted run from checkpoints/pc-tiny (with the options it started with)
+  python -m recipes.pc_tiny --out models/pc-tiny --finish-from DIR
+      only the finishing stage, on a first-stage model directory (written with --finish-minutes 0)
+  python -m recipes.pc_tiny --out /tmp/pilot --minutes 0 --steps 300 --finish-minutes 0
+      a short first stage only, bit-for-bit reproducible
+
+then: python -m recipes.pc_tiny.evaluate, .wording_coverage and .model_card (MODEL_CARD.md)"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    recipe = Recipe()
     parser = argparse.ArgumentParser(
-        prog="python -m recipes.pc_tiny", description=__doc__.split("\n")[0]
+        prog="python -m recipes.pc_tiny",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", type=Path, required=True, help="model directory to write")
     parser.add_argument(
         "--minutes",
         type=float,
         default=48.0,
-        help="first stage's time budget (0: --steps only)",
+        help="first stage's time budget (default %(default)s; 0: --steps only)",
     )
-    parser.add_argument("--steps", type=int, default=None, help="step budget (reproducible)")
+    parser.add_argument("--steps", type=int, default=None, help="first stage's step budget")
     parser.add_argument(
         "--finish-minutes",
         type=float,
         default=10.0,
-        help="finishing stage's time budget (0: --finish-steps only, or no finishing stage)",
+        help="finishing stage's time budget (default %(default)s; 0: --finish-steps only, "
+        "or no finishing stage)",
     )
-    parser.add_argument("--finish-steps", type=int, default=None)
+    parser.add_argument(
+        "--finish-steps", type=int, default=None, help="finishing stage's step budget"
+    )
     parser.add_argument(
         "--finish-from",
         type=Path,
@@ -504,16 +542,55 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="DIR",
         help="run only the finishing stage, on this first-stage model directory",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the data, tokenizer, initialisation and batch order (default %(default)s)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch CPU threads (default %(default)s)"
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --work-dir")
-    parser.add_argument("--work-dir", type=Path, default=None, help="default checkpoints/NAME")
-    parser.add_argument("--train-samples", type=int, default=None)
-    parser.add_argument("--prompt-weight", type=float, default=None)
-    parser.add_argument("--dim", type=int, default=None)
-    parser.add_argument("--layers", type=int, default=None)
-    parser.add_argument("--warmup-steps", type=int, default=None)
-    parser.add_argument("--eval-samples", type=int, default=400)
+    parser.add_argument(
+        "--work-dir", type=Path, default=None, help="default checkpoints/NAME (NAME: --out's)"
+    )
+    parser.add_argument(
+        "--train-samples",
+        type=int,
+        default=None,
+        help=f"first stage's curriculum samples (default {recipe.train_samples:,})",
+    )
+    parser.add_argument(
+        "--prompt-weight",
+        type=float,
+        default=None,
+        help=f"loss weight of prompt tokens (default {recipe.prompt_weight})",
+    )
+    parser.add_argument(
+        "--dim", type=int, default=None, help=f"model width (default {recipe.shape.dim})"
+    )
+    parser.add_argument(
+        "--layers", type=int, default=None, help=f"layers (default {recipe.shape.n_layers})"
+    )
+    parser.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=None,
+        help=f"first stage's warmup steps (default {recipe.train.warmup_steps})",
+    )
+    parser.add_argument(
+        "--eval-samples",
+        type=int,
+        default=400,
+        help="held-out samples scored by greedy exact match (default %(default)s)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m recipes.pc_tiny`` (also ``python -m recipes.pc_tiny.recipe``)."""
+    parser = _parser()
     args = parser.parse_args(argv)
     recipe = Recipe(seed=args.seed, name=args.out.name)
     budget = {"time_budget_s": args.minutes * 60 if args.minutes > 0 else None}

@@ -6,8 +6,8 @@ evaluation use this module, never ``import recipes.pc_tiny``.
 
 from __future__ import annotations
 
-from promptcraft.tokenizers.bpe_training import train_bpe
 from promptcraft.tokenizers.tokenizer import SINGLE_DIGIT_PATTERN, Tokenizer
+from recipes.pc_tiny.bpe_training import train_bpe
 
 from .chat_format import EOS_TOKEN, SPECIAL_TOKENS
 from .generate import corpus_text

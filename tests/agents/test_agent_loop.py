@@ -4,6 +4,7 @@ usage, typed output and the streamed events."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from pydantic import BaseModel
@@ -39,6 +40,13 @@ def test_agent_runs_tools_until_the_answer() -> None:
     result = Agent(solved(), tools=[calculator]).run(QUESTION)
     assert result.output == "31"
     assert [r.content for s in result.steps for r in s.tool_results] == ["36", "31"]
+
+
+def test_run_returns_only_once_its_thread_has_ended() -> None:
+    """A program may exit right after ``run``: a run thread still alive inside torch at
+    interpreter exit aborts the process ("terminate called without an active exception")."""
+    Agent(solved(), tools=[calculator]).run(QUESTION)
+    assert [t.name for t in threading.enumerate() if t.name == "promptcraft-agent"] == []
 
 
 def test_each_step_records_the_models_text_and_the_final_flag() -> None:

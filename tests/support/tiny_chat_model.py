@@ -35,7 +35,7 @@ def build_tiny_model(path: Path, *, chat_template: str | None = CHATML) -> Path:
     import torch
 
     from promptcraft.nn import Decoder, ModelConfig, save_model
-    from promptcraft.tokenizers.bpe_training import train_bpe
+    from recipes.pc_tiny.bpe_training import train_bpe
 
     torch.manual_seed(0)
     tokenizer = train_bpe(CORPUS, 320, special_tokens=SPECIAL_TOKENS, name="tiny-bpe")

@@ -107,3 +107,15 @@ def hf_tokenizer_json(
 
 def hf_ids(reference: tokenizers.Tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [encoding.ids for encoding in reference.encode_batch(texts, add_special_tokens=False)]
+
+
+# Text for training small BPE vocabularies: words, numbers, code, accents, CJK and emoji.
+_PARAGRAPH = (
+    "The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs on.\n"
+    "In 2024, 1234 foxes and 56 dogs met 7 times: 1234 + 56 = 1290.\n"
+    "def jump(fox, height=3):\n    return fox.jump(height * 2)\n"
+    "Über café naïve résumé — 東京 and 🦊 emoji.\n"
+)
+
+
+SMALL_CORPUS = [_PARAGRAPH * 3, _PARAGRAPH.upper(), _PARAGRAPH.replace("fox", "wolf")]

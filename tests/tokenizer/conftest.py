@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.tokenizers import SMALL_CORPUS
 
-from promptcraft.tokenizers.bpe_training import train_bpe
 from promptcraft.tokenizers.gguf_vocab import tokenizer_from_gguf
 from promptcraft.tokenizers.hf_convert import byte_to_unicode
 from promptcraft.tokenizers.tokenizer import Tokenizer
 from promptcraft.utils.gguf_header import GGUFFile, open_gguf
+from recipes.pc_tiny.bpe_training import train_bpe
 
 _BYTE_LEVEL = {
     "type": "ByteLevel",
@@ -67,13 +68,7 @@ def gpt2_cases(gpt2_dir: Path) -> list[tuple[str, list[int]]]:
 
 @pytest.fixture(scope="session")
 def small_corpus() -> list[str]:
-    paragraph = (
-        "The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs on.\n"
-        "In 2024, 1234 foxes and 56 dogs met 7 times: 1234 + 56 = 1290.\n"
-        "def jump(fox, height=3):\n    return fox.jump(height * 2)\n"
-        "Über café naïve résumé — 東京 and 🦊 emoji.\n"
-    )
-    return [paragraph * 3, paragraph.upper(), paragraph.replace("fox", "wolf")]
+    return SMALL_CORPUS
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from itertools import pairwise
 import pytest
 import regex
 
-from promptcraft.tokenizers.bpe_training import count_chunks, learn_merges, train_bpe
 from promptcraft.tokenizers.tokenizer import CL100K_PATTERN
+from recipes.pc_tiny.bpe_training import count_chunks, learn_merges, train_bpe
 
 
 def naive_train(texts: list[str], n_merges: int, pattern: str) -> tuple[dict[bytes, int], list]:

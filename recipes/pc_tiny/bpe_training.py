@@ -24,7 +24,7 @@ from itertools import pairwise
 import regex
 from tqdm import tqdm
 
-from .tokenizer import CL100K_PATTERN, SINGLE_DIGIT_PATTERN, Tokenizer
+from promptcraft.tokenizers.tokenizer import CL100K_PATTERN, SINGLE_DIGIT_PATTERN, Tokenizer
 
 __all__ = ["count_chunks", "learn_merges", "train_bpe"]
 

@@ -5,6 +5,8 @@ both stages on one axis."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +92,19 @@ def test_cli_names_the_missing_log_of_a_bad_finish_from_directory(
         main(["--out", str(tmp_path / "out"), "--finish-from", str(tmp_path / "nowhere")])
     assert exit_info.value.code == 2
     assert "nowhere/training_log.json not found" in capsys.readouterr().err
+
+
+def test_python_m_recipes_pc_tiny_is_the_recipe_command(repo_root: Path) -> None:
+    # The command MODEL_CARD.md and the README give; recipes/ is found from the checkout.
+    help_text = subprocess.run(
+        [sys.executable, "-m", "recipes.pc_tiny", "--help"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert help_text.startswith("usage: python -m recipes.pc_tiny")
+    for option in ("--out", "--minutes", "--finish-minutes", "--seed", "--resume", "--finish-from"):
+        assert option in help_text
+    card = (repo_root / "models" / "pc-tiny" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "python -m recipes.pc_tiny --out models/pc-tiny" in card
