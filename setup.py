@@ -13,6 +13,8 @@ from setuptools.command.build_py import build_py
 
 class BuildWithBundledData(build_py):
     def run(self) -> None:
+        # A module moved out of the package must not ship from an earlier build's leftovers.
+        shutil.rmtree(Path(self.build_lib) / "promptcraft", ignore_errors=True)
         super().run()
         root = Path(__file__).resolve().parent
         for name in ("templates", "models"):

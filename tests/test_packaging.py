@@ -32,3 +32,7 @@ def test_wheel_carries_bundled_templates_and_model(repo_root: Path, tmp_path: Pa
         assert f"promptcraft/_bundled/{relative}" in names
     assert "promptcraft/_bundled/models/pc-tiny/model.safetensors" in names
     assert "promptcraft/py.typed" in names
+    assert "promptcraft/__init__.pyi" in names  # the one list of public names
+    python = {name for name in names if name.endswith(".py")}
+    assert {n for n in python if not n.startswith("promptcraft/")} == set()  # no recipes/
+    assert {n for n in python if "/curriculum/" in n or n.endswith("bpe_training.py")} == set()

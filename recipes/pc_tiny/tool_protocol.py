@@ -149,7 +149,9 @@ def tool_transcript(
     for step in steps:
         segments.append(
             Segment(
-                # as the template's json filter writes it
+                # As the template's json filter writes it (non-ASCII kept), so the transcript
+                # equals the rendered template byte for byte; the agents' action_line escapes
+                # non-ASCII (json.dumps' default), fine for scripted replies, not for data.
                 text=f"{ACTION_PREFIX} {json.dumps(step.action, ensure_ascii=False)}"
                 + OBSERVATION_STOP,
                 trainable=step.trainable,
@@ -179,7 +181,7 @@ def parse_reply(text: str) -> Reply:
     ignored."""
     _, line = turn_lines(text)
     answer = read_turn(text, call_id="").final
-    if answer is not None:
+    if isinstance(answer, str):  # the text protocol's answers are text (never a dict)
         return Reply(raw=line, answer=answer)
     if line.startswith(ACTION_PREFIX):
         return Reply(raw=line, action=action_of(text))
