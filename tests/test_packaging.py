@@ -32,7 +32,8 @@ def test_wheel_carries_bundled_templates_and_model(repo_root: Path, tmp_path: Pa
         assert f"promptcraft/_bundled/{relative}" in names
     assert "promptcraft/_bundled/models/pc-tiny/model.safetensors" in names
     assert "promptcraft/py.typed" in names
-    assert "promptcraft/__init__.pyi" in names  # the one list of public names
+    for stub in (repo_root / "promptcraft").rglob("__init__.pyi"):  # each package's names
+        assert stub.relative_to(repo_root).as_posix() in names
     python = {name for name in names if name.endswith(".py")}
     assert {n for n in python if not n.startswith("promptcraft/")} == set()  # no recipes/
     assert {n for n in python if "/curriculum/" in n or n.endswith("bpe_training.py")} == set()

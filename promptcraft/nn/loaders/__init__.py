@@ -7,17 +7,6 @@ its config and its tensors under Hugging Face names. One mapping (:mod:`.hf_layo
 :mod:`.load` picks the format, :mod:`.hf_save` writes the Hugging Face layout back.
 """
 
-from .hf_save import save_model
-from .load import FORMATS, load_decoder, load_model, open_source
-from .source import Format, SourceTensor, TensorSource
+from ...utils.lazy_exports import attach_stub as _attach_stub
 
-__all__ = [
-    "FORMATS",
-    "Format",
-    "SourceTensor",
-    "TensorSource",
-    "load_decoder",
-    "load_model",
-    "open_source",
-    "save_model",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__, globals())
