@@ -245,18 +245,17 @@ class _RefusedFormat:
 REFUSED_FORMAT = _RefusedFormat()
 
 
-def printable(value: Any) -> Any:
+def printable(value: Any, depth: int = 3) -> Any:
     """``value``, unless printing it would show the sandbox's internals: a function, method,
     class or module (their text holds names and memory addresses). Those, alone or inside a
-    list, tuple or dict, raise :class:`TemplateSecurityError` instead."""
+    list, tuple or dict (``depth`` levels down: a template builds nothing deeper in one
+    expression), raise :class:`TemplateSecurityError` instead."""
     if isinstance(value, (str, int, float, Undefined)):  # Undefined raises its own error
         return value
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            printable(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            printable(item)
+    if isinstance(value, (list, tuple, dict)):
+        if depth > 0:
+            for item in value.values() if isinstance(value, dict) else value:
+                printable(item, depth - 1)
     elif isinstance(value, _RefusedFormat):
         value()
     elif callable(value) or isinstance(value, types.ModuleType):

@@ -134,6 +134,15 @@ def test_printing_a_function_or_class_raises_and_shows_no_address(body: str) -> 
     assert "_RefusedFormat" not in str(caught.value)
 
 
+def test_a_deeply_nested_input_is_checked_without_recursing_into_it() -> None:
+    deep: list[object] = []
+    inner = deep
+    for _ in range(5000):
+        inner.append([])
+        inner = inner[0]  # type: ignore[assignment]
+    assert PromptTemplate("{{ v | length }}").render(v=deep) == "1"
+
+
 def test_calling_what_may_not_be_printed_still_works() -> None:
     body = "{{ x.upper() }} {{ range(2) | list }} {{ dict(a=1) }}"
     assert PromptTemplate(body).render(x="abc") == "ABC [0, 1] {'a': 1}"
