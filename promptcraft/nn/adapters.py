@@ -30,6 +30,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ..errors import AdapterError
+from ..utils.paths import with_umask_mode
 from .fingerprint import tensors_checksum
 from .generate import Generator
 from .kv_cache import KVCache, KVPrefix
@@ -124,6 +125,7 @@ def save_adapter(
     stored = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in tensors.items()}
     info = info.model_copy(update={"tensors_sha256": tensors_checksum(stored)})
     save_file(stored, str(target), metadata={_METADATA_KEY: info.model_dump_json()})
+    with_umask_mode(target)
     return target
 
 

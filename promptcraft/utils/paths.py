@@ -1,10 +1,17 @@
-"""Where the bundled templates/ and models/ live, editable install or wheel alike."""
+"""Where the bundled templates/ and models/ live, editable install or wheel alike; and the
+permissions of the files we write."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-__all__ = ["BUNDLED_MODEL_RESTORE_HINT", "bundled_models_dir", "bundled_templates_dir"]
+__all__ = [
+    "BUNDLED_MODEL_RESTORE_HINT",
+    "bundled_models_dir",
+    "bundled_templates_dir",
+    "with_umask_mode",
+]
 
 BUNDLED_MODEL_RESTORE_HINT = (
     "Restore it with `git checkout -- models/` (and `git lfs pull` if its files are Git LFS "
@@ -32,3 +39,11 @@ def bundled_templates_dir() -> Path:
 def bundled_models_dir() -> Path:
     """The folder that holds pc-tiny and the bundled adapters (see :mod:`..nn.catalog`)."""
     return _bundled("models")
+
+
+def with_umask_mode(path: str | os.PathLike[str]) -> None:
+    """Give ``path`` the mode a file created by ``open()`` would have (0666 less the umask).
+    safetensors writes 0600 files, which other users (a server's account) cannot read."""
+    umask = os.umask(0)  # the only way to read it; set back at once
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

@@ -4,6 +4,8 @@ what is wrong, and never half-applied."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,3 +122,31 @@ def test_adapter_metadata_error_is_one_line_naming_the_field(
     with pytest.raises(AdapterError, match="malformed metadata: method: ") as info:
         load_adapter(relabelled)
     assert "\n" not in str(info.value)
+
+
+def test_an_adapter_file_takes_the_process_umask(
+    tmp_path: Path,
+    tiny_model: Callable[..., Decoder],
+    bundled_tokenizer: Tokenizer,
+    label_template: PrefixPrompt,
+) -> None:
+    """Other users (a server's account) can read what ``tune`` wrote, as with any file."""
+    previous = os.umask(0o022)
+    try:
+        path = quick_tune("prompt", tiny_model(), bundled_tokenizer, label_template, tmp_path / "a")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_saved_checkpoint_takes_the_process_umask(
+    tmp_path: Path, tiny_model: Callable[..., Decoder], bundled_tokenizer: Tokenizer
+) -> None:
+    from promptcraft.nn import save_model
+
+    previous = os.umask(0o027)
+    try:
+        save_model(tiny_model(), bundled_tokenizer, tmp_path / "model")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "model" / "model.safetensors").stat().st_mode) == 0o640

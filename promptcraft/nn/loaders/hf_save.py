@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from ...tokenizers.tokenizer import Tokenizer
+from ...utils.paths import with_umask_mode
 from ..model import Decoder
 from .hf_config import config_to_hf
 from .hf_directory import WEIGHTS_FILE
@@ -47,6 +48,7 @@ def save_model(model: Decoder, tokenizer: Tokenizer, path: str | os.PathLike[str
             hf_name = name if name == "lm_head.weight" else prefix + name
             tensors[hf_name] = tensor.detach().to(model.dtype).cpu()
     save_file(tensors, str(out / WEIGHTS_FILE), metadata={"format": "pt"})
+    with_umask_mode(out / WEIGHTS_FILE)
     # safetensors creates the file private (0600); give it the mode any other file gets,
     # so a model directory can be shared or installed.
     umask = os.umask(0)
