@@ -49,6 +49,9 @@ class Backend(ABC):
 
     #: The model's name; each Completion reports it.
     model: str = ""
+    #: Other names the same model answers to (a local model with an adapter: the base model's
+    #: name and the adapter's); ``promptcraft serve`` accepts and lists them too.
+    model_aliases: tuple[str, ...] = ()
     #: The model's tokenizer, when the backend knows it (remote backends may not).
     tokenizer: Tokenizer | None = None
     capabilities: Capabilities = Capabilities()

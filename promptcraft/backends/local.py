@@ -223,6 +223,7 @@ class LocalBackend(Backend):
             apply_adapter(adapter, self.decoder, self.generator)
         self.max_context = min(self.max_context, self.generator.context_length)
         self.capabilities = self.capabilities.model_copy(update={"max_context": self.max_context})
+        self.model_aliases = (*self.model_aliases, self.model, adapter.name)
         self.model = f"{self.model}+{adapter.name}"
         self.adapter_template = adapter.info.template
         return adapter

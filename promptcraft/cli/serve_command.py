@@ -114,6 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     settings = ServerSettings(
         model_id=backend.model,
+        aliases=backend.model_aliases,
         api_key=args.api_key or None,
         max_batch=args.max_batch,
         max_queue=args.max_queue,

@@ -107,11 +107,12 @@ class _API:
         return _json(self.scheduler.stats())
 
     async def models(self, request: Request) -> Response:
-        return _json(ModelList(data=[self._card()]))
+        return _json(ModelList(data=[self._card(name) for name in self._names]))
 
     async def model(self, request: Request) -> Response:
-        self._check_model(request.path_params["model_id"])
-        return _json(self._card())
+        name = request.path_params["model_id"]
+        self._check_model(name)
+        return _json(self._card(name))
 
     async def completions(self, request: Request) -> Response:
         body = await read_body(request, CompletionRequest, limit=self.settings.max_body_bytes)
@@ -201,18 +202,21 @@ class _API:
 
     # --- models --------------------------------------------------------------------------------
 
-    def _card(self) -> ModelCard:
+    @property
+    def _names(self) -> tuple[str, ...]:
+        return (self.settings.model_id, *self.settings.aliases)
+
+    def _card(self, name: str) -> ModelCard:
         return ModelCard(
-            id=self.settings.model_id,
-            created=self.started,
-            max_model_len=self.backend.capabilities.max_context,
+            id=name, created=self.started, max_model_len=self.backend.capabilities.max_context
         )
 
     def _check_model(self, name: str) -> None:
-        if name != self.settings.model_id:
+        if name not in self._names:
+            served = " or ".join(repr(n) for n in self._names)
             raise APIError(
                 404,
-                f"the model {name!r} does not exist: this server serves {self.settings.model_id!r}",
+                f"the model {name!r} does not exist: this server serves {served}",
                 param="model",
                 code="model_not_found",
             )

@@ -18,6 +18,10 @@ class ServerSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model_id: str = Field(description="The name clients pass as `model`; /v1/models lists it.")
+    aliases: tuple[str, ...] = Field(
+        default=(),
+        description="Other names of the same served model (an adapter's own name); listed too.",
+    )
     # A SecretStr never shows its value in a repr or a log line.
     api_key: SecretStr | None = Field(
         default=None, description="When set, /v1/* and /metrics need `Authorization: Bearer KEY`."
