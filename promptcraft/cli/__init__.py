@@ -8,7 +8,9 @@ line on stderr and exits 2, never a traceback; an unexpected failure still shows
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..errors import ContextLengthError, PromptcraftError
@@ -52,7 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code = args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_show_warning, args.command)
+            code = args.handler(args)
     except PromptcraftError as exc:
         print(f"promptcraft {args.command}: error: {_in_cli_words(exc)}", file=sys.stderr)
         return 2
@@ -66,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"promptcraft {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     return int(code or 0)
+
+
+def _show_warning(command: str, message: Warning | str, *args: object, **kwargs: object) -> None:
+    """A warning as one line of the command's own, not Python's file:line form."""
+    print(f"promptcraft {command}: warning: {message}", file=sys.stderr)
 
 
 def _in_cli_words(exc: PromptcraftError) -> str:

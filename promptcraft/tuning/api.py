@@ -19,6 +19,7 @@ import hashlib
 import os
 import random
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,8 @@ def run_tuning(
         test_exact_match_before=test_before,
         test_exact_match=test_after,
     )
+    if outcome.short_of_steps is not None:
+        warnings.warn(outcome.short_of_steps, RuntimeWarning, stacklevel=2)
     if outcome.interrupted:
         message = (
             f"tuning interrupted at step {outcome.steps}: saved the best adapter so far "

@@ -94,6 +94,8 @@ class TrainOutcome(BaseModel):
     stopped_early: bool
     interrupted: bool = False  # Ctrl-C stopped training; the best tensors so far are kept
     log: list[TrainLog]
+    #: Why the time budget cut the run short of its planned steps (None: it did not).
+    short_of_steps: str | None = None
 
 
 def train_part(
@@ -136,7 +138,7 @@ def train_part(
     tokens = window_tokens = 0
     window_loss, window_steps, window_start = 0.0, 0, start
     bar = tqdm(total=total, desc=f"tune {part.method}", unit="step", disable=not config.progress)
-    step, last_val, validated = 0, f"{first:.3f}", 0
+    step, last_val, validated, out_of_time = 0, f"{first:.3f}", 0, False
 
     def diverged(what: str, value: float) -> TuningConfigError:
         part.restore(best_state)  # never leave NaN weights in a model trained in place
@@ -235,6 +237,26 @@ def train_part(
         stopped_early=stopped_early,
         interrupted=interrupted,
         log=log,
+        short_of_steps=_short_of_steps(config, step, total, seconds) if out_of_time else None,
+    )
+
+
+def _short_of_steps(config: TuningConfig, step: int, total: int, seconds: float) -> str | None:
+    """What to tell a user whose time budget ended training before its planned steps: on a
+    busy machine a run may manage a handful of steps and learn nothing, silently."""
+    if step >= total:
+        return None
+    budget = (
+        f"{config.max_seconds:g} s budget"
+        if config.max_seconds is not None
+        else f"{config.max_cpu_seconds:g} s CPU budget"
+    )
+    rate = step / max(seconds, 1e-9)
+    return (
+        f"tuning used its {budget} after {step} of {total} planned steps: at {rate:.2f} "
+        f"steps/s the run needs about {total / max(rate, 1e-9):.0f} s. The step rate is low "
+        "for this budget (a busy machine, or a large model or batch), so the adapter may have "
+        "learned little; raise max_seconds, give more threads, or train on fewer examples"
     )
 
 

@@ -69,3 +69,17 @@ def test_serve_refuses_a_missing_adapter(
     missing = tmp_path / "missing.safetensors"
     assert main(["serve", "--adapter", str(missing), "--port", "0"]) == 2
     assert f"adapter {missing} does not exist" in capsys.readouterr().err
+
+
+def test_a_budget_that_ends_training_early_says_the_step_rate_is_low(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a busy machine a time budget may allow a handful of steps: the user is told, in one
+    line, instead of getting an adapter that silently learned nothing."""
+    args = ["tune", str(_data(tmp_path, n=40)), "--quiet", "--out", str(tmp_path / "a")]
+    args += ["--model", "pc-tiny", "--max-seconds", "0.001", "--threads", "1"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "promptcraft tune: warning: tuning used its 0.001 s budget after 1 of " in err
+    assert "The step rate is low" in err
+    assert "Warning:" not in err  # one line of the command's own, not Python's form

@@ -134,3 +134,18 @@ def test_string_input_for_a_template_of_several_inputs_says_to_give_an_object() 
     (example,) = read_examples([{"input": "hello", "output": "bonjour"}])
     with pytest.raises(TuningDataError, match="give an object with the template's inputs"):
         render_example(template, example)
+
+
+def test_a_budget_that_ends_training_early_warns_that_the_step_rate_is_low(
+    tmp_path: Path, tiny_model: Callable[..., Decoder], bundled_tokenizer: Tokenizer
+) -> None:
+    options = {**QUICK, "max_steps": 50, "max_seconds": 0.001}
+    with pytest.warns(RuntimeWarning, match=r"after 1 of 50 planned steps: .*The step rate is low"):
+        report = run_tuning(
+            "prompt",
+            data=label_task(20, seed=0),
+            model=(tiny_model(), bundled_tokenizer),
+            out=tmp_path / "a",
+            **options,
+        )
+    assert report.outcome.short_of_steps is not None
